@@ -1,0 +1,59 @@
+/**
+ * @module @convoflow/engine
+ *
+ * The pure core of Convoflow: validate a flow, compile it to an XState machine, and step runs
+ * through it. No I/O, no timers, no clock reads: time enters through events and every side effect
+ * leaves as data.
+ *
+ * ```ts
+ * const diagnostics = validate(flow, catalogue);
+ * const compiled = compile(flow, catalogue);
+ * let result = start(compiled, { runId, at: Date.now(), trigger, contact });
+ * result = step(compiled, result.snapshot, messageReceived(message, Date.now()));
+ * ```
+ */
+export type { JsonValue, JsonObject } from './json.js';
+export type {
+  ChannelId,
+  TriggerType,
+  FlowTrigger,
+  FlowNode,
+  FlowEdge,
+  FlowVariable,
+  VariableType,
+  FlowSettings,
+  WaitingRunExpiry,
+  FlowDefinition,
+} from './flow/types.js';
+export { CHANNELS, TRIGGER_TYPES } from './flow/types.js';
+export type { OutboundMessage, InboundMessage, MessageButton, MessageListRow } from './message.js';
+export type {
+  FlowEvent,
+  MessageReceivedEvent,
+  TimerFiredEvent,
+  NodeCompletedEvent,
+  NodeFailedEvent,
+  RunCancelledEvent,
+} from './events.js';
+export { EVENT, messageReceived, timerFired, nodeCompleted, nodeFailed, runCancelled } from './events.js';
+export type { Effect, EffectRequest } from './effects.js';
+export { idempotencyKey } from './effects.js';
+export type {
+  JsonSchema,
+  OutputsSpec,
+  NodeKind,
+  NodeManifest,
+  StatePatch,
+  TemplateScope,
+  NodeScope,
+  PureResult,
+  WaitReaction,
+  WaitState,
+  NodeBehaviour,
+  NodeDefinition,
+  Catalogue,
+} from './catalogue/types.js';
+export { createCatalogue } from './catalogue/create-catalogue.js';
+export { renderTemplate, checkTemplateSyntax, templateReferences, TemplateError } from './templates/render.js';
+export type { TemplateSyntaxProblem } from './templates/render.js';
+export type { RunStatus, RunOutcome, RunInput, PathStep, RunSnapshot, RunWaiting, StepResult } from './run.js';
