@@ -1,0 +1,339 @@
+import type {
+  Effect,
+  FlowDefinition,
+  JsonObject,
+  JsonValue,
+  PathStep,
+  RunSnapshot,
+  RunWaiting,
+} from '@convoflow/engine';
+
+/**
+ * The storage port: everything the runtime persists, behind one interface with two adapters
+ * (SQLite, the embedded default, and MongoDB through mongoose) that pass one contract test suite.
+ *
+ * Conventions: ids are strings chosen by the caller where the caller needs them before the write
+ * (runs, journal entries) and by the store otherwise; times are epoch milliseconds; every record
+ * belongs to a workspace and every read that can cross workspaces takes the workspace id.
+ */
+
+export type Role = 'admin' | 'team_admin' | 'staff';
+
+export interface Workspace {
+  id: string;
+  name: string;
+  createdAt: number;
+  settings: WorkspaceSettings;
+}
+
+export interface WorkspaceSettings {
+  /** Keywords that interrupt a waiting run in flows that honour them (matched case-insensitively). */
+  interruptKeywords: string[];
+  /** Lets the HTTP-request node call private, loopback and link-local addresses. */
+  allowPrivateNetwork: boolean;
+  /** IANA time zone used for business hours and reports. */
+  timezone: string;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  workspaceId: string;
+  name: string;
+  role: Role;
+  /** SHA-256 of the secret, hex. The secret itself is never stored. */
+  keyHash: string;
+  /** The first characters of the key, shown in lists so people can tell keys apart. */
+  prefix: string;
+  createdAt: number;
+  revokedAt?: number;
+}
+
+export interface FlowRecord {
+  id: string;
+  workspaceId: string;
+  name: string;
+  draft: FlowDefinition;
+  /** Incremented by every draft update; updates name the revision they were based on. */
+  revision: number;
+  /** The published version new runs start on, if any. */
+  activeVersion?: number;
+  /** The highest version number ever published. */
+  latestVersion: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface FlowVersionRecord {
+  workspaceId: string;
+  flowId: string;
+  version: number;
+  definition: FlowDefinition;
+  publishedAt: number;
+  publishedBy: string;
+}
+
+export interface ContactChannelIdentity {
+  channel: string;
+  externalId: string;
+}
+
+export interface ContactRecord {
+  id: string;
+  workspaceId: string;
+  /** Default and custom attributes: name, phone, email, and workspace-defined fields. */
+  fields: JsonObject;
+  identities: ContactChannelIdentity[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type StoredRunStatus = 'running' | 'waiting' | 'done' | 'failed' | 'cancelled';
+
+export interface RunRecord {
+  id: string;
+  workspaceId: string;
+  flowId: string;
+  flowVersion: number;
+  contactId: string;
+  triggerId: string;
+  status: StoredRunStatus;
+  waiting?: RunWaiting;
+  snapshot: RunSnapshot;
+  /** Number of steps committed; the next step log entry gets this number. */
+  stepCount: number;
+  error?: { code: string; message: string; nodeId?: string };
+  /** Node the run was in when it failed, for retry-from-failed-node. */
+  failedNodeId?: string;
+  createdAt: number;
+  updatedAt: number;
+  endedAt?: number;
+}
+
+export interface StepLogEntry {
+  runId: string;
+  workspaceId: string;
+  stepNo: number;
+  at: number;
+  /** The event type that caused the step (`run.started` for the first). */
+  event: string;
+  path: PathStep[];
+  /** Effect types with seq, e.g. `sendMessage#3`. */
+  effects: string[];
+  status: StoredRunStatus;
+  error?: { code: string; message: string; nodeId?: string };
+}
+
+export type JournalKind = 'message' | 'webhook' | 'api' | 'contact' | 'timer' | 'effect' | 'control';
+export type JournalStatus = 'pending' | 'processed' | 'failed';
+
+/**
+ * An inbound event, journaled before it is acknowledged. Entries of one `orderingKey` (usually
+ * workspace + contact) are processed in `seq` order, one at a time.
+ */
+export interface JournalEntry {
+  /** Global insertion order, assigned by the store. */
+  seq: number;
+  id: string;
+  workspaceId: string;
+  kind: JournalKind;
+  /** channel + provider message id, or another key that makes redelivery harmless. */
+  dedupeKey: string;
+  orderingKey: string;
+  payload: JsonObject;
+  receivedAt: number;
+  status: JournalStatus;
+  attempts: number;
+  processedAt?: number;
+  error?: string;
+}
+
+export type OutboxStatus = 'pending' | 'done' | 'failed';
+
+/** An effect waiting to be performed; its idempotency key is `runId:effect.seq`. */
+export interface OutboxEntry {
+  runId: string;
+  workspaceId: string;
+  seq: number;
+  effect: Effect;
+  status: OutboxStatus;
+  attempts: number;
+  /** Not before this time (retries back off). */
+  availableAt: number;
+  leaseOwner?: string;
+  leaseUntil?: number;
+  createdAt: number;
+  completedAt?: number;
+  result?: JsonObject;
+}
+
+/** Everything one engine step writes, committed atomically or not at all. */
+export interface StepCommit {
+  /** The run as it is after the step. Inserted when `isNew`, else updated. */
+  run: RunRecord;
+  isNew: boolean;
+  /** Who holds the run's ordering lease; the commit fails with a StorageError if it lost it. */
+  leaseOwner: string;
+  leaseKey: string;
+  stepLog: StepLogEntry;
+  effects: Effect[];
+  /** Journal entry this step consumed, marked processed in the same transaction. */
+  journalEntryId?: string;
+  /** Contact fields the step changed. */
+  contactChanges?: { contactId: string; fields: JsonObject };
+}
+
+export interface RetentionPolicy {
+  /** Step log entries of ended runs older than this are deleted. */
+  stepLogMs: number;
+  /** Processed journal entries older than this are deleted. */
+  journalMs: number;
+  /** Completed outbox entries older than this are deleted. */
+  outboxMs: number;
+  /** Ended runs older than this are deleted with their logs. */
+  endedRunsMs: number;
+}
+
+export interface PruneReport {
+  stepLog: number;
+  journal: number;
+  outbox: number;
+  runs: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque cursor for the next page, absent on the last. */
+  next?: string;
+}
+
+export interface RunFilter {
+  flowId?: string;
+  contactId?: string;
+  status?: StoredRunStatus;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface StoragePort {
+  readonly kind: 'sqlite' | 'mongo';
+  /** Applies pending migrations; safe to call at every start. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  workspaces: {
+    create(input: { id?: string; name: string; settings?: Partial<WorkspaceSettings> }): Promise<Workspace>;
+    get(id: string): Promise<Workspace | undefined>;
+    list(): Promise<Workspace[]>;
+    updateSettings(id: string, settings: Partial<WorkspaceSettings>): Promise<Workspace>;
+  };
+
+  apiKeys: {
+    insert(record: ApiKeyRecord): Promise<void>;
+    findByHash(keyHash: string): Promise<ApiKeyRecord | undefined>;
+    list(workspaceId: string): Promise<ApiKeyRecord[]>;
+    revoke(workspaceId: string, id: string, at: number): Promise<boolean>;
+  };
+
+  flows: {
+    create(input: { workspaceId: string; draft: FlowDefinition; at: number }): Promise<FlowRecord>;
+    get(workspaceId: string, id: string): Promise<FlowRecord | undefined>;
+    list(workspaceId: string): Promise<FlowRecord[]>;
+    /** Replaces the draft if `expectedRevision` matches; returns undefined on a revision conflict. */
+    updateDraft(
+      workspaceId: string,
+      id: string,
+      draft: FlowDefinition,
+      expectedRevision: number,
+      at: number,
+    ): Promise<FlowRecord | undefined>;
+    delete(workspaceId: string, id: string): Promise<boolean>;
+    /** Stores the draft as the next immutable version and makes it active, atomically. */
+    publish(workspaceId: string, id: string, publishedBy: string, at: number): Promise<FlowVersionRecord>;
+    listVersions(workspaceId: string, id: string): Promise<FlowVersionRecord[]>;
+    getVersion(workspaceId: string, id: string, version: number): Promise<FlowVersionRecord | undefined>;
+    /** Makes an existing version the active one (rollback). */
+    activate(workspaceId: string, id: string, version: number, at: number): Promise<FlowRecord | undefined>;
+    /** Active versions of every flow with an active version, for the trigger router. */
+    listActive(workspaceId?: string): Promise<FlowVersionRecord[]>;
+  };
+
+  contacts: {
+    /** Finds the contact with this channel identity or creates it, atomically. */
+    upsertByIdentity(
+      workspaceId: string,
+      identity: ContactChannelIdentity,
+      fields: JsonObject,
+      at: number,
+    ): Promise<{ contact: ContactRecord; created: boolean }>;
+    create(workspaceId: string, fields: JsonObject, identities: ContactChannelIdentity[], at: number): Promise<ContactRecord>;
+    get(workspaceId: string, id: string): Promise<ContactRecord | undefined>;
+    list(workspaceId: string, options?: { limit?: number; cursor?: string }): Promise<Page<ContactRecord>>;
+    /** Merges `fields` into the contact's fields; returns the fields that actually changed. */
+    update(workspaceId: string, id: string, fields: JsonObject, at: number): Promise<{ contact: ContactRecord; changed: string[] } | undefined>;
+  };
+
+  runs: {
+    get(workspaceId: string, id: string): Promise<RunRecord | undefined>;
+    list(workspaceId: string, filter: RunFilter): Promise<Page<RunRecord>>;
+    /** Runs of the contact that are not ended (running or waiting), oldest first. */
+    listActiveForContact(workspaceId: string, contactId: string): Promise<RunRecord[]>;
+    stepLog(runId: string): Promise<StepLogEntry[]>;
+    countByStatus(workspaceId?: string): Promise<Record<StoredRunStatus, number>>;
+  };
+
+  /** Atomic commit of one step: run, step log, outbox, journal entry consumed, contact changes. */
+  commitStep(commit: StepCommit): Promise<void>;
+
+  journal: {
+    /** Inserts unless the dedupe key exists; `inserted` false means a redelivery. */
+    append(entry: Omit<JournalEntry, 'seq' | 'status' | 'attempts'>): Promise<{ inserted: boolean; entry: JournalEntry }>;
+    /** Oldest pending entries whose ordering key is not leased by someone else, one per key. */
+    nextPending(limit: number, now: number): Promise<JournalEntry[]>;
+    pendingForKey(orderingKey: string, limit: number): Promise<JournalEntry[]>;
+    markProcessed(id: string, at: number): Promise<void>;
+    markFailed(id: string, error: string, at: number): Promise<void>;
+    countPending(): Promise<number>;
+  };
+
+  outbox: {
+    /** Leases up to `limit` due pending effects for `owner` until `leaseUntil`. */
+    claim(owner: string, limit: number, now: number, leaseUntil: number): Promise<OutboxEntry[]>;
+    /**
+     * Marks the effect done and, in the same transaction, journals its outcome as the event that
+     * feeds it back to the run (a duplicate `outcome.dedupeKey` is not journaled twice).
+     */
+    complete(
+      runId: string,
+      seq: number,
+      result: JsonObject,
+      at: number,
+      outcome?: Omit<JournalEntry, 'seq' | 'status' | 'attempts'>,
+    ): Promise<void>;
+    /**
+     * Records a failed attempt. With `retryAt` it becomes pending again then; without, it is failed
+     * for good and `outcome` (the node.failed event) is journaled in the same transaction.
+     */
+    fail(
+      runId: string,
+      seq: number,
+      error: string,
+      retryAt: number | undefined,
+      at: number,
+      outcome?: Omit<JournalEntry, 'seq' | 'status' | 'attempts'>,
+    ): Promise<void>;
+    get(runId: string, seq: number): Promise<OutboxEntry | undefined>;
+    countPending(): Promise<number>;
+  };
+
+  /** Expiring leases: ordering keys (one contact's events) and runs. */
+  leases: {
+    /** Takes or renews the lease if it is free, expired or already ours. */
+    acquire(key: string, owner: string, now: number, until: number): Promise<boolean>;
+    release(key: string, owner: string): Promise<void>;
+  };
+
+  prune(policy: RetentionPolicy, now: number): Promise<PruneReport>;
+}
+
+/** A value stored as-is in JSON columns. */
+export type Stored = JsonValue;
