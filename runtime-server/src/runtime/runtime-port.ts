@@ -1,0 +1,58 @@
+import type { InboundMessage, JsonObject, OutboundMessage } from '@convoflow/engine';
+import type { RunRecord } from '../storage/storage-port.js';
+
+/** The answer to an inbound event: journaled (durable) or recognised as a redelivery. */
+export interface Accepted {
+  /** False when the dedupe key was seen before: the event is not processed again. */
+  accepted: boolean;
+  journalId: string;
+}
+
+/** A message the simulator channel delivered to a contact, as the test chat shows it. */
+export interface SimulatorOutbound {
+  seq: number;
+  runId: string;
+  nodeId: string;
+  message: OutboundMessage;
+  at: number;
+}
+
+/**
+ * What the HTTP layer asks of the durable runtime. Every `receive*`/`start*` resolves only once the
+ * event is journaled, so the caller may acknowledge it (2xx) as soon as the promise resolves.
+ */
+export interface RuntimePort {
+  /** A message from a contact on a channel (webhook adapters and the simulator call this). */
+  receiveMessage(
+    workspaceId: string,
+    message: InboundMessage,
+    profile?: { name?: string },
+  ): Promise<Accepted>;
+  /** Starts a run of a flow's active version for a contact ("started by API"). */
+  startByApi(
+    workspaceId: string,
+    flowId: string,
+    input: { contactId: string; vars?: JsonObject; idempotencyKey?: string },
+  ): Promise<Accepted>;
+  /** An inbound webhook trigger call; the caller has already verified the trigger's secret. */
+  receiveWebhook(
+    workspaceId: string,
+    flowId: string,
+    triggerId: string,
+    input: { contactId?: string; body: JsonObject; idempotencyKey?: string },
+  ): Promise<Accepted>;
+  /** A contact was created or changed (CRM or API); fires contact triggers. */
+  contactChanged(
+    workspaceId: string,
+    contactId: string,
+    change: { created: boolean; changedFields: string[] },
+  ): Promise<Accepted>;
+  /** Cancels a run that has not ended; cancels its timers. */
+  cancelRun(workspaceId: string, runId: string, reason: string): Promise<RunRecord>;
+  /** Re-runs a failed run from the node that failed, with the state it had there. */
+  retryRun(workspaceId: string, runId: string): Promise<RunRecord>;
+  /** What the simulator channel sent to a contact, after `afterSeq`. */
+  simulatorTranscript(workspaceId: string, contactExternalId: string, afterSeq?: number): Promise<SimulatorOutbound[]>;
+  /** Resolves once every journaled event so far is processed and every due effect performed (tests, drain). */
+  idle(timeoutMs?: number): Promise<void>;
+}
