@@ -182,6 +182,28 @@ export interface StepCommit {
   contactChanges?: { contactId: string; fields: JsonObject };
 }
 
+export type MessageDirection = 'inbound' | 'outbound';
+
+/**
+ * One message of a conversation, either way. Outbound ones are written by the effect executor with
+ * the effect's idempotency key, so a retried send is recorded once. The simulator channel's
+ * transcript and, later, the inbox read from here.
+ */
+export interface ConversationMessage {
+  /** Insertion order, assigned by the store. */
+  seq: number;
+  workspaceId: string;
+  contactId: string;
+  channel: string;
+  direction: MessageDirection;
+  message: JsonObject;
+  runId?: string;
+  nodeId?: string;
+  /** For outbound: `runId:seq`. For inbound: the journal dedupe key. Unique per workspace. */
+  idempotencyKey: string;
+  at: number;
+}
+
 export interface RetentionPolicy {
   /** Step log entries of ended runs older than this are deleted. */
   stepLogMs: number;
@@ -323,6 +345,13 @@ export interface StoragePort {
     ): Promise<void>;
     get(runId: string, seq: number): Promise<OutboxEntry | undefined>;
     countPending(): Promise<number>;
+  };
+
+  messages: {
+    /** Appends unless the idempotency key exists; returns the stored message either way. */
+    append(message: Omit<ConversationMessage, 'seq'>): Promise<ConversationMessage>;
+    /** Messages of a contact after `afterSeq`, oldest first. */
+    list(workspaceId: string, contactId: string, options?: { afterSeq?: number; limit?: number }): Promise<ConversationMessage[]>;
   };
 
   /** Expiring leases: ordering keys (one contact's events) and runs. */

@@ -1,0 +1,107 @@
+import type { FlowTrigger, InboundMessage, JsonObject } from '@convoflow/engine';
+import type { FlowVersionRecord } from '../storage/storage-port.js';
+
+/** What happened, as far as trigger matching is concerned. */
+export type TriggerOccasion =
+  | { kind: 'message'; message: InboundMessage }
+  | { kind: 'contact'; created: boolean; changedFields: string[] }
+  | { kind: 'api'; flowId: string }
+  | { kind: 'webhook'; flowId: string; triggerId: string }
+  | { kind: 'schedule'; flowId: string; triggerId: string };
+
+/** A published flow version and the trigger of it that fires. */
+export interface TriggerMatch {
+  version: FlowVersionRecord;
+  trigger: FlowTrigger;
+}
+
+/**
+ * Folds case and width (full-width Latin, compatibility forms) so keywords match however the
+ * contact's keyboard wrote them.
+ */
+export function foldText(text: string): string {
+  return text.normalize('NFKC').toLocaleLowerCase('und').trim().replace(/\s+/g, ' ');
+}
+
+const regexCache = new Map<string, RegExp | null>();
+
+function compileKeywordRegex(pattern: string, caseSensitive: boolean): RegExp | null {
+  const key = `${caseSensitive ? 1 : 0}:${pattern}`;
+  let re = regexCache.get(key);
+  if (re === undefined) {
+    try {
+      re = pattern.length > 500 ? null : new RegExp(pattern, caseSensitive ? 'u' : 'iu');
+    } catch {
+      re = null;
+    }
+    if (regexCache.size > 1_000) regexCache.clear();
+    regexCache.set(key, re);
+  }
+  return re;
+}
+
+const strings = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+
+/** Whether a keyword trigger's params match the text of a message. */
+export function keywordMatches(params: JsonObject, text: string | undefined): boolean {
+  if (text === undefined || text === '') return false;
+  const match = typeof params.match === 'string' ? params.match : 'exact';
+  const caseSensitive = params.caseSensitive === true;
+  const keywords = strings(params.keywords);
+  if (match === 'regex') {
+    const source = text.normalize('NFKC');
+    return keywords.some((k) => compileKeywordRegex(k, caseSensitive)?.test(source) ?? false);
+  }
+  const fold = (s: string) => (caseSensitive ? s.normalize('NFKC').trim().replace(/\s+/g, ' ') : foldText(s));
+  const haystack = fold(text);
+  return keywords.some((k) => {
+    const needle = fold(k);
+    if (needle === '') return false;
+    return match === 'contains' ? haystack.includes(needle) : haystack === needle;
+  });
+}
+
+function triggerMatches(trigger: FlowTrigger, occasion: TriggerOccasion, flowId: string): boolean {
+  const params = trigger.params ?? {};
+  switch (occasion.kind) {
+    case 'message': {
+      const channels = strings(params.channels);
+      if (channels.length > 0 && !channels.includes(occasion.message.channel)) return false;
+      if (trigger.type === 'message.received') return true;
+      if (trigger.type === 'keyword') return keywordMatches(params, occasion.message.text);
+      return false;
+    }
+    case 'contact': {
+      if (trigger.type === 'contact.created') return occasion.created;
+      if (trigger.type !== 'contact.updated' || occasion.created) return false;
+      const fields = strings(params.fields);
+      return fields.length === 0 ? occasion.changedFields.length > 0 : fields.some((f) => occasion.changedFields.includes(f));
+    }
+    case 'api':
+      return trigger.type === 'api' && flowId === occasion.flowId;
+    case 'webhook':
+      return trigger.type === 'webhook' && flowId === occasion.flowId && trigger.id === occasion.triggerId;
+    case 'schedule':
+      return trigger.type === 'schedule' && flowId === occasion.flowId && trigger.id === occasion.triggerId;
+  }
+}
+
+/**
+ * Picks, for each published flow, the first of its triggers that fires on this occasion. Keyword
+ * triggers win over catch-all message triggers: when any flow matches a keyword, flows that only
+ * match "any message" do not start, which is what people expect of a keyword.
+ *
+ * Pure.
+ */
+export function matchTriggers(versions: readonly FlowVersionRecord[], occasion: TriggerOccasion): TriggerMatch[] {
+  const matches: TriggerMatch[] = [];
+  for (const version of versions) {
+    const trigger = version.definition.triggers.find((t) => triggerMatches(t, occasion, version.flowId));
+    if (trigger) matches.push({ version, trigger });
+  }
+  if (occasion.kind === 'message' && matches.some((m) => m.trigger.type === 'keyword')) {
+    return matches.filter((m) => m.trigger.type === 'keyword');
+  }
+  return matches;
+}
