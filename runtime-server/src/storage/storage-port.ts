@@ -96,6 +96,8 @@ export interface RunRecord {
   flowVersion: number;
   contactId: string;
   triggerId: string;
+  /** The channel the conversation is on (the trigger message's), when there is one. */
+  channel?: string;
   status: StoredRunStatus;
   waiting?: RunWaiting;
   snapshot: RunSnapshot;
@@ -287,6 +289,7 @@ export interface StoragePort {
       fields: JsonObject,
       at: number,
     ): Promise<{ contact: ContactRecord; created: boolean }>;
+    findByIdentity(workspaceId: string, identity: ContactChannelIdentity): Promise<ContactRecord | undefined>;
     create(workspaceId: string, fields: JsonObject, identities: ContactChannelIdentity[], at: number): Promise<ContactRecord>;
     get(workspaceId: string, id: string): Promise<ContactRecord | undefined>;
     list(workspaceId: string, options?: { limit?: number; cursor?: string }): Promise<Page<ContactRecord>>;
