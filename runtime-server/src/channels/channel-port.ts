@@ -1,0 +1,31 @@
+import type { ChannelId, OutboundMessage } from '@convoflow/engine';
+
+/** How a send went, in the terms of the send node's outputs. */
+export interface ChannelSendResult {
+  status: 'sent' | 'window_closed' | 'failed';
+  providerMessageId?: string;
+  /** Why it was not sent, in words an operator understands. */
+  reason?: string;
+  /** A transient failure (rate limit, 5xx): the executor retries before reporting `failed`. */
+  retryable?: boolean;
+}
+
+/** What a channel adapter needs to deliver one message. */
+export interface ChannelSendRequest {
+  workspaceId: string;
+  contactId: string;
+  /** The contact's id on this channel (phone number, PSID, chat id, ...). */
+  to: string;
+  message: OutboundMessage;
+  /** `runId:seq`: passed to providers that deduplicate, so a retried send is delivered once. */
+  idempotencyKey: string;
+}
+
+/** One messaging channel's outbound side. Inbound webhooks are routes of their own. */
+export interface ChannelAdapter {
+  readonly channel: ChannelId;
+  send(request: ChannelSendRequest): Promise<ChannelSendResult>;
+}
+
+/** Adapters by channel. */
+export type ChannelRegistry = ReadonlyMap<string, ChannelAdapter>;

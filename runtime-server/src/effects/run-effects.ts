@@ -1,0 +1,225 @@
+import {
+  idempotencyKey,
+  type Catalogue,
+  type Effect,
+  type FlowEvent,
+  type JsonObject,
+} from '@convoflow/engine';
+import type { ExecutableNodeDefinition, NodeResult } from '@convoflow/nodes';
+import type { ChannelRegistry } from '../channels/channel-port.js';
+import type { Scheduler } from '../scheduler/scheduler-port.js';
+import type { JournalEntry, OutboxEntry, RunRecord, StoragePort } from '../storage/storage-port.js';
+import { contactOrderingKey } from '../runtime/ids.js';
+import { toStored } from '../runtime/journal-payloads.js';
+
+export interface EffectRunnerDeps {
+  store: StoragePort;
+  catalogue: Catalogue;
+  channels: ChannelRegistry;
+  scheduler: Scheduler;
+  now(): number;
+  /** The `fetch` node code gets; the runtime passes one that refuses private networks by default. */
+  fetch: typeof fetch;
+  log(level: 'debug' | 'info' | 'warn' | 'error', message: string, data?: JsonObject): void;
+  /** Attempts before a transient failure becomes final. */
+  maxAttempts?: number;
+  /** Per-call time limit of node code. */
+  nodeTimeoutMs?: number;
+}
+
+type Outcome =
+  | { kind: 'done'; result: JsonObject; event?: FlowEvent }
+  | { kind: 'retry'; error: string }
+  | { kind: 'failed'; error: string; event?: FlowEvent };
+
+/** A transient failure: worth another attempt later. */
+class RetryableEffectError extends Error {}
+
+/**
+ * Performs one claimed outbox entry and records its outcome. The outcome event (node.completed or
+ * node.failed) is journaled in the same transaction that marks the effect done, so it is never
+ * lost and never delivered twice. Work is keyed by `runId:seq`, passed to providers and node code
+ * as the idempotency key.
+ */
+export async function runEffect(deps: EffectRunnerDeps, entry: OutboxEntry): Promise<void> {
+  const { store } = deps;
+  const run = await store.runs.get(entry.workspaceId, entry.runId);
+  const at = deps.now();
+  if (!run) {
+    await store.outbox.fail(entry.runId, entry.seq, 'run no longer exists', undefined, at);
+    return;
+  }
+  let outcome: Outcome;
+  try {
+    outcome = await perform(deps, entry.effect, run);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    outcome = err instanceof RetryableEffectError ? { kind: 'retry', error: message } : failure(entry.effect, message);
+  }
+  const maxAttempts = deps.maxAttempts ?? 5;
+  if (outcome.kind === 'retry' && entry.attempts + 1 >= maxAttempts) {
+    outcome = failure(entry.effect, `gave up after ${maxAttempts} attempts: ${outcome.error}`);
+  }
+  const now = deps.now();
+  switch (outcome.kind) {
+    case 'done':
+      await store.outbox.complete(entry.runId, entry.seq, outcome.result, now, outcome.event && journalOutcome(run, entry, outcome.event));
+      return;
+    case 'retry': {
+      const backoff = Math.min(60_000, 500 * 2 ** entry.attempts);
+      await store.outbox.fail(entry.runId, entry.seq, outcome.error, now + backoff, now);
+      return;
+    }
+    case 'failed':
+      await store.outbox.fail(entry.runId, entry.seq, outcome.error, undefined, now, outcome.event && journalOutcome(run, entry, outcome.event));
+  }
+}
+
+function failure(effect: Effect, message: string): Outcome {
+  if (effect.type === 'sendMessage') {
+    // A send that cannot go out is an outcome of the node (`failed`), not a crash of the run.
+    return {
+      kind: 'failed',
+      error: message,
+      event: { type: 'node.completed', at: 0, nodeId: effect.nodeId, seq: effect.seq, output: 'failed', data: { reason: message } },
+    };
+  }
+  if (effect.type === 'executeNode') {
+    return {
+      kind: 'failed',
+      error: message,
+      event: { type: 'node.failed', at: 0, nodeId: effect.nodeId, seq: effect.seq, error: { code: 'NODE_FAILED', message } },
+    };
+  }
+  return { kind: 'failed', error: message };
+}
+
+function journalOutcome(run: RunRecord, entry: OutboxEntry, event: FlowEvent): Omit<JournalEntry, 'seq' | 'status' | 'attempts'> {
+  return {
+    id: `jrn_fx_${run.id}_${entry.seq}`,
+    workspaceId: run.workspaceId,
+    kind: 'effect',
+    dedupeKey: `effect:${idempotencyKey(run.id, entry.seq)}`,
+    orderingKey: contactOrderingKey(run.workspaceId, run.contactId),
+    payload: toStored('effect', { runId: run.id, event }),
+    receivedAt: event.at,
+  };
+}
+
+async function perform(deps: EffectRunnerDeps, effect: Effect, run: RunRecord): Promise<Outcome> {
+  const key = idempotencyKey(run.id, effect.seq);
+  switch (effect.type) {
+    case 'scheduleTimer':
+      await deps.scheduler.scheduleTimer({
+        timerId: timerJobId(run.id, effect.timerId),
+        dueAt: effect.dueAt,
+        payload: { workspaceId: run.workspaceId, runId: run.id, contactId: run.contactId, timerId: effect.timerId, dueAt: effect.dueAt },
+      });
+      return { kind: 'done', result: { scheduled: effect.dueAt } };
+    case 'cancelTimer':
+      await deps.scheduler.cancelTimer(timerJobId(run.id, effect.timerId));
+      return { kind: 'done', result: { cancelled: true } };
+    case 'sendMessage':
+      return send(deps, effect, run, key);
+    case 'executeNode':
+      return execute(deps, effect, run, key);
+  }
+}
+
+/** The scheduler job id of a run's timer. */
+export const timerJobId = (runId: string, timerId: string): string => `${runId}/${timerId}`;
+
+async function send(
+  deps: EffectRunnerDeps,
+  effect: Extract<Effect, { type: 'sendMessage' }>,
+  run: RunRecord,
+  key: string,
+): Promise<Outcome> {
+  const contact = await deps.store.contacts.get(run.workspaceId, run.contactId);
+  const identity =
+    contact?.identities.find((i) => i.channel === run.channel) ?? contact?.identities[0];
+  const completed = (output: string, data: JsonObject): Outcome => ({
+    kind: 'done',
+    result: { output, ...data },
+    event: { type: 'node.completed', at: deps.now(), nodeId: effect.nodeId, seq: effect.seq, output, data },
+  });
+  if (!contact || !identity) return completed('failed', { reason: 'The contact has no channel to send to' });
+  const adapter = deps.channels.get(identity.channel);
+  if (!adapter) return completed('failed', { reason: `No adapter is configured for channel "${identity.channel}"` });
+  const result = await adapter.send({
+    workspaceId: run.workspaceId,
+    contactId: contact.id,
+    to: identity.externalId,
+    message: effect.message,
+    idempotencyKey: key,
+  });
+  if (result.status === 'failed' && result.retryable) throw new RetryableEffectError(result.reason ?? 'transient send failure');
+  if (result.status === 'sent') {
+    await deps.store.messages.append({
+      workspaceId: run.workspaceId,
+      contactId: contact.id,
+      channel: identity.channel,
+      direction: 'outbound',
+      message: effect.message as unknown as JsonObject,
+      runId: run.id,
+      nodeId: effect.nodeId,
+      idempotencyKey: key,
+      at: deps.now(),
+    });
+  }
+  return completed(result.status, {
+    ...(result.providerMessageId ? { providerMessageId: result.providerMessageId } : {}),
+    ...(result.reason ? { reason: result.reason } : {}),
+  });
+}
+
+async function execute(
+  deps: EffectRunnerDeps,
+  effect: Extract<Effect, { type: 'executeNode' }>,
+  run: RunRecord,
+  key: string,
+): Promise<Outcome> {
+  const definition = deps.catalogue.get(effect.nodeType, effect.typeVersion) as ExecutableNodeDefinition | undefined;
+  if (!definition?.execute) {
+    return failure(effect, `Node type ${effect.nodeType}@${effect.typeVersion} cannot be executed here`);
+  }
+  const workspace = await deps.store.workspaces.get(run.workspaceId);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error('node timed out')), deps.nodeTimeoutMs ?? 60_000);
+  let result: NodeResult;
+  try {
+    result = await definition.execute(
+      {
+        runId: run.id,
+        nodeId: effect.nodeId,
+        idempotencyKey: key,
+        fetch: deps.fetch,
+        signal: controller.signal,
+        log: (level, message, data) => deps.log(level, message, { runId: run.id, nodeId: effect.nodeId, ...(data ?? {}) }),
+        config: { allowPrivateNetwork: workspace?.settings.allowPrivateNetwork ?? false },
+      },
+      effect.params,
+    );
+  } catch (err) {
+    const retryable = typeof err === 'object' && err !== null && (err as { retryable?: unknown }).retryable === true;
+    const message = err instanceof Error ? err.message : String(err);
+    if (retryable) throw new RetryableEffectError(message);
+    return failure(effect, message);
+  } finally {
+    clearTimeout(timer);
+  }
+  const data = result.data ?? {};
+  return {
+    kind: 'done',
+    result: { output: result.output },
+    event: {
+      type: 'node.completed',
+      at: deps.now(),
+      nodeId: effect.nodeId,
+      seq: effect.seq,
+      output: result.output,
+      data,
+      ...(result.set ? { set: result.set } : {}),
+    },
+  };
+}

@@ -1,0 +1,308 @@
+import { randomUUID } from 'node:crypto';
+import type { Catalogue, InboundMessage, JsonObject } from '@convoflow/engine';
+import type { ChannelRegistry } from '../channels/channel-port.js';
+import type { Scheduler } from '../scheduler/scheduler-port.js';
+import type { JournalEntry, RunRecord, StoragePort } from '../storage/storage-port.js';
+import { runEffect } from '../effects/run-effects.js';
+import { EventProcessor } from './event-processor.js';
+import { FlowCache } from './flow-cache.js';
+import { contactOrderingKey, newId } from './ids.js';
+import { toStored, type JournalPayloadKind, type PayloadByKind } from './journal-payloads.js';
+import type { Accepted, RuntimePort, SimulatorOutbound } from './runtime-port.js';
+import { WorkLoop } from './work-loop.js';
+
+export interface RuntimeOptions {
+  store: StoragePort;
+  catalogue: Catalogue;
+  scheduler: Scheduler;
+  channels: ChannelRegistry;
+  fetch: typeof fetch;
+  /** Lease owner id of this process; random by default. */
+  owner?: string;
+  now?: () => number;
+  log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string, data?: JsonObject) => void;
+  /** How long a lease on a contact's events or an effect lasts without renewal. */
+  leaseMs?: number;
+  /** How often to look for work written by other processes. */
+  pollMs?: number;
+  /** Ordering keys processed per journal tick and effects claimed per outbox tick. */
+  batchSize?: number;
+  /** Effects performed at once. */
+  effectConcurrency?: number;
+  hooks?: {
+    onRunEnded?(run: RunRecord): void;
+    onEffect?(type: string, ok: boolean): void;
+    onInbound?(kind: string): void;
+  };
+}
+
+/** The durable runtime: journal workers, effect executor and the RuntimePort the API uses. */
+export interface Runtime extends RuntimePort {
+  start(): Promise<void>;
+  /** Stops taking work and waits for what is in flight (graceful shutdown). */
+  stop(): Promise<void>;
+  readonly owner: string;
+}
+
+/**
+ * Builds the runtime over a store, scheduler and channels. Nothing runs until `start()`.
+ *
+ * @example
+ * const runtime = createRuntime({ store, catalogue: builtinCatalogue, scheduler, channels, fetch });
+ * await runtime.start();
+ */
+export function createRuntime(options: RuntimeOptions): Runtime {
+  const { store, scheduler } = options;
+  const owner = options.owner ?? `proc_${randomUUID().slice(0, 8)}`;
+  const now = options.now ?? Date.now;
+  const log = options.log ?? (() => undefined);
+  const leaseMs = options.leaseMs ?? 30_000;
+  const batchSize = options.batchSize ?? 64;
+  const effectConcurrency = options.effectConcurrency ?? 16;
+  const flows = new FlowCache(store, options.catalogue);
+  const processor = new EventProcessor({
+    store,
+    flows,
+    owner,
+    now,
+    ...(options.hooks?.onRunEnded ? { onRunEnded: options.hooks.onRunEnded } : {}),
+  });
+  const effectDeps = {
+    store,
+    catalogue: options.catalogue,
+    channels: options.channels,
+    scheduler,
+    now,
+    fetch: options.fetch,
+    log,
+  };
+
+  const processKey = async (first: JournalEntry): Promise<number> => {
+    const key = first.orderingKey;
+    if (!(await store.leases.acquire(key, owner, now(), now() + leaseMs))) return 0;
+    let processed = 0;
+    try {
+      for (;;) {
+        const entries = await store.journal.pendingForKey(key, 32);
+        if (entries.length === 0) break;
+        for (const entry of entries) {
+          try {
+            await processor.process(entry, { key, owner });
+          } catch (err) {
+            const message = err instanceof Error ? err.message : String(err);
+            if ((err as { code?: unknown }).code === 'LEASE_LOST') return processed;
+            log('error', 'journal entry failed', { journalId: entry.id, kind: entry.kind, error: message });
+            await store.journal.markFailed(entry.id, message, now());
+          }
+          processed += 1;
+          // Keep the lease alive through a long backlog.
+          if (processed % 16 === 0 && !(await store.leases.acquire(key, owner, now(), now() + leaseMs))) return processed;
+        }
+      }
+    } finally {
+      await store.leases.release(key, owner);
+    }
+    if (processed > 0) effects.wake();
+    return processed;
+  };
+
+  const journalLoop = new WorkLoop(
+    async () => {
+      const heads = await store.journal.nextPending(batchSize, now());
+      let total = 0;
+      for (const head of heads) total += await processKey(head);
+      return total;
+    },
+    options.pollMs ?? 200,
+    (err) => log('error', 'journal loop failed', { error: String(err) }),
+  );
+
+  const inFlight = new Set<Promise<void>>();
+  const effects = new WorkLoop(
+    async () => {
+      const free = effectConcurrency - inFlight.size;
+      if (free <= 0) {
+        await Promise.race(inFlight);
+        return 1;
+      }
+      const claimed = await store.outbox.claim(owner, Math.min(free, batchSize), now(), now() + leaseMs);
+      for (const entry of claimed) {
+        const job = runEffect(effectDeps, entry)
+          .then(() => options.hooks?.onEffect?.(entry.effect.type, true))
+          .catch((err: unknown) => {
+            options.hooks?.onEffect?.(entry.effect.type, false);
+            log('error', 'effect failed', { runId: entry.runId, seq: entry.seq, error: String(err) });
+          })
+          .finally(() => {
+            inFlight.delete(job);
+            journalLoop.wake();
+          });
+        inFlight.add(job);
+      }
+      return claimed.length;
+    },
+    options.pollMs ?? 200,
+    (err) => log('error', 'effect loop failed', { error: String(err) }),
+  );
+
+  const journal = async <K extends JournalPayloadKind>(
+    workspaceId: string,
+    kind: K,
+    dedupeKey: string,
+    orderingKey: string,
+    payload: PayloadByKind[K],
+  ): Promise<Accepted> => {
+    const { inserted, entry } = await store.journal.append({
+      id: newId('jrn'),
+      workspaceId,
+      kind,
+      dedupeKey,
+      orderingKey,
+      payload: toStored(kind, payload),
+      receivedAt: now(),
+    });
+    if (inserted) {
+      options.hooks?.onInbound?.(kind);
+      journalLoop.wake();
+    }
+    return { accepted: inserted, journalId: entry.id };
+  };
+
+  const requireWorkspace = async (workspaceId: string) => {
+    const workspace = await store.workspaces.get(workspaceId);
+    if (!workspace) throw new Error(`Workspace ${workspaceId} does not exist`);
+    return workspace;
+  };
+
+  const awaitRun = async (workspaceId: string, runId: string, done: (run: RunRecord) => boolean, timeoutMs = 10_000) => {
+    const deadline = now() + timeoutMs;
+    for (;;) {
+      const run = await store.runs.get(workspaceId, runId);
+      if (!run) throw new Error(`Run ${runId} does not exist`);
+      if (done(run) || now() > deadline) return run;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+
+  scheduler.onTimer(async (timer) => {
+    const p = timer.payload as { workspaceId: string; runId: string; contactId: string; timerId: string; dueAt: number };
+    await journal(p.workspaceId, 'timer', `timer:${p.runId}:${p.timerId}`, contactOrderingKey(p.workspaceId, p.contactId), {
+      runId: p.runId,
+      timerId: p.timerId,
+      dueAt: p.dueAt,
+    });
+  });
+
+  return {
+    owner,
+    async start() {
+      journalLoop.start();
+      effects.start();
+      await scheduler.start();
+    },
+    async stop() {
+      await scheduler.stop();
+      await journalLoop.stop();
+      await effects.stop();
+      await Promise.allSettled([...inFlight]);
+    },
+
+    async receiveMessage(workspaceId, message: InboundMessage, profile) {
+      await requireWorkspace(workspaceId);
+      const { contact, created } = await store.contacts.upsertByIdentity(
+        workspaceId,
+        { channel: message.channel, externalId: message.from },
+        profile?.name ? { name: profile.name } : {},
+        now(),
+      );
+      const orderingKey = contactOrderingKey(workspaceId, contact.id);
+      if (created) {
+        await journal(workspaceId, 'contact', `contact:${contact.id}:created`, orderingKey, {
+          contactId: contact.id,
+          created: true,
+          changedFields: Object.keys(contact.fields),
+        });
+      }
+      return journal(workspaceId, 'message', `msg:${message.channel}:${message.id}`, orderingKey, {
+        contactId: contact.id,
+        message,
+      });
+    },
+
+    async startByApi(workspaceId, flowId, input) {
+      const dedupe = input.idempotencyKey ? `api:${flowId}:${input.idempotencyKey}` : `api:${newId('req')}`;
+      return journal(workspaceId, 'api', dedupe, contactOrderingKey(workspaceId, input.contactId), {
+        flowId,
+        contactId: input.contactId,
+        vars: input.vars ?? {},
+      });
+    },
+
+    async receiveWebhook(workspaceId, flowId, triggerId, input) {
+      const dedupe = input.idempotencyKey ? `hook:${flowId}:${triggerId}:${input.idempotencyKey}` : `hook:${newId('req')}`;
+      const orderingKey = input.contactId ? contactOrderingKey(workspaceId, input.contactId) : `${workspaceId}/webhook/${flowId}`;
+      return journal(workspaceId, 'webhook', dedupe, orderingKey, {
+        flowId,
+        triggerId,
+        ...(input.contactId ? { contactId: input.contactId } : {}),
+        body: input.body,
+      });
+    },
+
+    async contactChanged(workspaceId, contactId, change) {
+      return journal(workspaceId, 'contact', `contact:${contactId}:${newId('chg')}`, contactOrderingKey(workspaceId, contactId), {
+        contactId,
+        created: change.created,
+        changedFields: change.changedFields,
+      });
+    },
+
+    async cancelRun(workspaceId, runId, reason) {
+      const run = await store.runs.get(workspaceId, runId);
+      if (!run) throw new Error(`Run ${runId} does not exist`);
+      await journal(workspaceId, 'control', `control:${runId}:cancel`, contactOrderingKey(workspaceId, run.contactId), {
+        runId,
+        action: 'cancel',
+        reason,
+      });
+      return awaitRun(workspaceId, runId, (r) => r.status === 'cancelled' || r.status === 'done' || r.status === 'failed');
+    },
+
+    async retryRun(workspaceId, runId) {
+      const run = await store.runs.get(workspaceId, runId);
+      if (!run) throw new Error(`Run ${runId} does not exist`);
+      await journal(workspaceId, 'control', `control:${runId}:retry:${run.stepCount}`, contactOrderingKey(workspaceId, run.contactId), {
+        runId,
+        action: 'retry',
+      });
+      return awaitRun(workspaceId, runId, (r) => r.stepCount > run.stepCount);
+    },
+
+    async simulatorTranscript(workspaceId, contactExternalId, afterSeq): Promise<SimulatorOutbound[]> {
+      const contact = await store.contacts.findByIdentity(workspaceId, { channel: 'simulator', externalId: contactExternalId });
+      if (!contact) return [];
+      const messages = await store.messages.list(workspaceId, contact.id, afterSeq === undefined ? {} : { afterSeq });
+      return messages
+        .filter((m) => m.direction === 'outbound')
+        .map((m) => ({
+          seq: m.seq,
+          runId: m.runId ?? '',
+          nodeId: m.nodeId ?? '',
+          message: m.message as unknown as SimulatorOutbound['message'],
+          at: m.at,
+        }));
+    },
+
+    async idle(timeoutMs = 10_000) {
+      const deadline = now() + timeoutMs;
+      for (;;) {
+        const [journalPending, outboxPending] = await Promise.all([store.journal.countPending(), store.outbox.countPending()]);
+        if (journalPending === 0 && outboxPending === 0 && inFlight.size === 0) return;
+        if (now() > deadline) throw new Error(`Runtime not idle after ${timeoutMs} ms (${journalPending} events, ${outboxPending} effects pending)`);
+        journalLoop.wake();
+        effects.wake();
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    },
+  };
+}

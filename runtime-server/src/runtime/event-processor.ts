@@ -1,0 +1,310 @@
+import {
+  runCancelled,
+  messageReceived,
+  timerFired,
+  start,
+  step,
+  type FlowEvent,
+  type JsonObject,
+  type StepResult,
+} from '@convoflow/engine';
+import type {
+  ContactRecord,
+  FlowVersionRecord,
+  JournalEntry,
+  RunRecord,
+  StoragePort,
+  StoredRunStatus,
+  Workspace,
+} from '../storage/storage-port.js';
+import type { FlowCache } from './flow-cache.js';
+import { asPayload } from './journal-payloads.js';
+import { deriveRunId } from './ids.js';
+import { foldText, matchTriggers, type TriggerMatch, type TriggerOccasion } from '../triggers/match-triggers.js';
+
+/** Everything the processor needs; it holds no state of its own between entries. */
+export interface EventProcessorDeps {
+  store: StoragePort;
+  flows: FlowCache;
+  /** This process's lease owner id. */
+  owner: string;
+  now(): number;
+  onRunEnded?(run: RunRecord): void;
+  onStep?(result: StepResult, run: RunRecord): void;
+}
+
+/** The caller holds the lease of the entry's ordering key for as long as `process` runs. */
+export interface LeaseHeld {
+  key: string;
+  owner: string;
+}
+
+const ENDED: ReadonlySet<StoredRunStatus> = new Set(['done', 'failed', 'cancelled']);
+
+/**
+ * Processes one journal entry: delivers it to the run waiting for it or starts the runs whose
+ * triggers match, committing each step (snapshot, step log, effects, consumed entry) atomically.
+ *
+ * Reprocessing an entry after a crash is harmless: run ids derive from the entry, and a step
+ * whose effects were already committed is recognised by the run's step count.
+ */
+export class EventProcessor {
+  constructor(private readonly deps: EventProcessorDeps) {}
+
+  async process(entry: JournalEntry, lease: LeaseHeld): Promise<void> {
+    const committed = await this.dispatch(entry, lease);
+    if (!committed) await this.deps.store.journal.markProcessed(entry.id, this.deps.now());
+  }
+
+  /** @returns whether a commit consumed (marked processed) the entry. */
+  private async dispatch(entry: JournalEntry, lease: LeaseHeld): Promise<boolean> {
+    const { store } = this.deps;
+    switch (entry.kind) {
+      case 'message':
+        return this.onMessage(entry, lease);
+      case 'api': {
+        const p = asPayload('api', entry.payload);
+        return this.startMatching(entry, lease, { kind: 'api', flowId: p.flowId }, p.contactId, { api: p.vars }, p.vars);
+      }
+      case 'webhook': {
+        const p = asPayload('webhook', entry.payload);
+        if (!p.contactId) return false;
+        return this.startMatching(entry, lease, { kind: 'webhook', flowId: p.flowId, triggerId: p.triggerId }, p.contactId, { webhook: p.body });
+      }
+      case 'contact': {
+        const p = asPayload('contact', entry.payload);
+        return this.startMatching(
+          entry,
+          lease,
+          { kind: 'contact', created: p.created, changedFields: p.changedFields },
+          p.contactId,
+          { contact: { created: p.created, changedFields: p.changedFields } },
+        );
+      }
+      case 'timer': {
+        const p = asPayload('timer', entry.payload);
+        const run = await store.runs.get(entry.workspaceId, p.runId);
+        if (!run) return false;
+        return this.stepRun(run, timerFired(p.timerId, this.deps.now()), entry, lease, true);
+      }
+      case 'effect': {
+        const p = asPayload('effect', entry.payload);
+        const run = await store.runs.get(entry.workspaceId, p.runId);
+        if (!run) return false;
+        return this.stepRun(run, { ...p.event, at: this.deps.now() } as FlowEvent, entry, lease, true);
+      }
+      case 'control': {
+        const p = asPayload('control', entry.payload);
+        const run = await store.runs.get(entry.workspaceId, p.runId);
+        if (!run || p.action !== 'cancel') return false;
+        return this.stepRun(run, runCancelled(p.reason ?? 'cancelled', this.deps.now()), entry, lease, true);
+      }
+    }
+  }
+
+  private async onMessage(entry: JournalEntry, lease: LeaseHeld): Promise<boolean> {
+    const { store } = this.deps;
+    const p = asPayload('message', entry.payload);
+    const workspace = await store.workspaces.get(entry.workspaceId);
+    if (!workspace) return false;
+    await store.messages.append({
+      workspaceId: entry.workspaceId,
+      contactId: p.contactId,
+      channel: p.message.channel,
+      direction: 'inbound',
+      message: p.message as unknown as JsonObject,
+      idempotencyKey: entry.dedupeKey,
+      at: p.message.sentAt,
+    });
+    let active = await store.runs.listActiveForContact(entry.workspaceId, p.contactId);
+    let committed = false;
+
+    if (isInterrupt(workspace, p.message.text)) {
+      for (const run of active) {
+        const version = await store.flows.getVersion(run.workspaceId, run.flowId, run.flowVersion);
+        if (!version?.definition.settings.honourInterruptKeywords) continue;
+        await this.stepRun(run, runCancelled(`interrupt keyword "${p.message.text ?? ''}"`, this.deps.now()), undefined, lease, false);
+      }
+      active = await store.runs.listActiveForContact(entry.workspaceId, p.contactId);
+    }
+
+    const occasion: TriggerOccasion = { kind: 'message', message: p.message };
+    const matches = matchTriggers(await store.flows.listActive(entry.workspaceId), occasion);
+    const waiting = [...active].reverse().find((r) => r.status === 'waiting' && r.waiting?.for === 'reply');
+
+    if (waiting) {
+      const restart = matches.find(
+        (m) => m.version.flowId === waiting.flowId && m.version.definition.settings.onWaitingRunExpired === 'restart',
+      );
+      if (!restart) {
+        return this.stepRun(waiting, messageReceived(p.message, this.deps.now()), entry, lease, true);
+      }
+      // The flow asks that a new trigger restarts it: the waiting run ends and a fresh one starts.
+      await this.stepRun(waiting, runCancelled('restarted by a new trigger', this.deps.now()), undefined, lease, false);
+      active = await store.runs.listActiveForContact(entry.workspaceId, p.contactId);
+    }
+
+    const contact = await store.contacts.get(entry.workspaceId, p.contactId);
+    if (!contact) return committed;
+    committed = await this.startRuns(entry, lease, matches, contact, active, { message: p.message as unknown as JsonObject }, undefined, p.message.channel);
+    return committed;
+  }
+
+  private async startMatching(
+    entry: JournalEntry,
+    lease: LeaseHeld,
+    occasion: TriggerOccasion,
+    contactId: string,
+    trigger: JsonObject,
+    vars?: JsonObject,
+  ): Promise<boolean> {
+    const { store } = this.deps;
+    const contact = await store.contacts.get(entry.workspaceId, contactId);
+    if (!contact) return false;
+    const matches = matchTriggers(await store.flows.listActive(entry.workspaceId), occasion);
+    const active = await store.runs.listActiveForContact(entry.workspaceId, contactId);
+    return this.startRuns(entry, lease, matches, contact, active, trigger, vars, undefined);
+  }
+
+  private async startRuns(
+    entry: JournalEntry,
+    lease: LeaseHeld,
+    matches: TriggerMatch[],
+    contact: ContactRecord,
+    active: RunRecord[],
+    trigger: JsonObject,
+    vars: JsonObject | undefined,
+    channel: string | undefined,
+  ): Promise<boolean> {
+    const starts = matches.filter(
+      (m) => !(m.trigger.oneActiveRunPerContact && active.some((r) => r.flowId === m.version.flowId)),
+    );
+    let committed = false;
+    for (const [i, match] of starts.entries()) {
+      const last = i === starts.length - 1;
+      committed = (await this.startRun(entry, lease, match.version, match.trigger.id, contact, trigger, vars, channel, last)) || committed;
+    }
+    return committed;
+  }
+
+  private async startRun(
+    entry: JournalEntry,
+    lease: LeaseHeld,
+    version: FlowVersionRecord,
+    triggerId: string,
+    contact: ContactRecord,
+    trigger: JsonObject,
+    vars: JsonObject | undefined,
+    channel: string | undefined,
+    consumesEntry: boolean,
+  ): Promise<boolean> {
+    const { store, now } = this.deps;
+    const runId = deriveRunId(entry.id, version.flowId, triggerId);
+    if (await store.runs.get(entry.workspaceId, runId)) return false;
+    const compiled = await this.deps.flows.get(version.workspaceId, version.flowId, version.version);
+    const at = now();
+    const result = start(compiled, {
+      runId,
+      at,
+      trigger: { ...trigger, triggerId, flowId: version.flowId },
+      contact: { ...contact.fields, id: contact.id },
+      ...(vars ? { vars } : {}),
+    });
+    const run: RunRecord = {
+      id: runId,
+      workspaceId: entry.workspaceId,
+      flowId: version.flowId,
+      flowVersion: version.version,
+      contactId: contact.id,
+      triggerId,
+      ...(channel ? { channel } : {}),
+      status: 'running',
+      snapshot: result.snapshot,
+      stepCount: 0,
+      createdAt: at,
+      updatedAt: at,
+    };
+    await this.commit(run, true, result, 'run.started', consumesEntry ? entry : undefined, lease);
+    return consumesEntry;
+  }
+
+  /**
+   * Steps an existing run with an event and commits the result. An event the run ignores
+   * (a duplicate outcome, a timer already cancelled) commits nothing.
+   */
+  private async stepRun(
+    run: RunRecord,
+    event: FlowEvent,
+    entry: JournalEntry | undefined,
+    lease: LeaseHeld,
+    consumesEntry: boolean,
+  ): Promise<boolean> {
+    if (ENDED.has(run.status)) return false;
+    const compiled = await this.deps.flows.get(run.workspaceId, run.flowId, run.flowVersion);
+    const result = step(compiled, run.snapshot, event);
+    if (result.ignored) return false;
+    await this.commit(run, false, result, event.type, consumesEntry ? entry : undefined, lease);
+    return consumesEntry && entry !== undefined;
+  }
+
+  private async commit(
+    base: RunRecord,
+    isNew: boolean,
+    result: StepResult,
+    eventType: string,
+    entry: JournalEntry | undefined,
+    lease: LeaseHeld,
+  ): Promise<void> {
+    const at = this.deps.now();
+    const status: StoredRunStatus =
+      result.outcome === 'cancelled' ? 'cancelled' : result.status;
+    const failedNodeId = result.status === 'failed' ? (result.error?.nodeId ?? lastNode(result)) : undefined;
+    const run: RunRecord = {
+      ...base,
+      status,
+      snapshot: result.snapshot,
+      stepCount: base.stepCount + 1,
+      updatedAt: at,
+    };
+    if (result.waiting) run.waiting = result.waiting;
+    else delete run.waiting;
+    if (result.error) run.error = result.error;
+    if (failedNodeId) run.failedNodeId = failedNodeId;
+    if (ENDED.has(status)) run.endedAt = at;
+
+    await this.deps.store.commitStep({
+      run,
+      isNew,
+      leaseKey: lease.key,
+      leaseOwner: lease.owner,
+      stepLog: {
+        runId: run.id,
+        workspaceId: run.workspaceId,
+        stepNo: base.stepCount,
+        at,
+        event: eventType,
+        path: result.path,
+        effects: result.effects.map((e) => `${e.type}#${e.seq}`),
+        status,
+        ...(result.error ? { error: result.error } : {}),
+      },
+      effects: result.effects,
+      ...(entry ? { journalEntryId: entry.id } : {}),
+      ...(result.contactChanges && Object.keys(result.contactChanges).length > 0
+        ? { contactChanges: { contactId: run.contactId, fields: result.contactChanges } }
+        : {}),
+    });
+    this.deps.onStep?.(result, run);
+    if (ENDED.has(status)) this.deps.onRunEnded?.(run);
+  }
+}
+
+function lastNode(result: StepResult): string | undefined {
+  return result.path[result.path.length - 1]?.nodeId;
+}
+
+function isInterrupt(workspace: Workspace, text: string | undefined): boolean {
+  if (!text) return false;
+  const folded = foldText(text);
+  return workspace.settings.interruptKeywords.some((k) => foldText(k) === folded);
+}
