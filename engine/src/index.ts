@@ -57,3 +57,26 @@ export { createCatalogue } from './catalogue/create-catalogue.js';
 export { renderTemplate, checkTemplateSyntax, templateReferences, TemplateError } from './templates/render.js';
 export type { TemplateSyntaxProblem } from './templates/render.js';
 export type { RunStatus, RunOutcome, RunInput, PathStep, RunSnapshot, RunWaiting, StepResult } from './run.js';
+export type {
+  ConditionRule,
+  ConditionLeaf,
+  ConditionAll,
+  ConditionAny,
+  ConditionNot,
+  ConditionOperator,
+  ConditionValueKind,
+  EvaluateOptions,
+} from './conditions/index.js';
+export {
+  evaluateCondition,
+  conditionFields,
+  conditionRuleSchema,
+  conditionRuleRef,
+  CONDITION_RULE_ANCHOR,
+  CONDITION_OPERATORS,
+  CONDITION_OPERATOR_INFO,
+  MAX_PATTERN_LENGTH,
+  MAX_CONDITION_DEPTH,
+  ConditionError,
+  readPath,
+} from './conditions/index.js';
