@@ -1,0 +1,32 @@
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { checkTemplateSyntax } from '../templates/render.js';
+
+/** @internal An ISO-8601 duration such as `PT24H`, `PT30M`, `P2D` or `P1DT12H`. */
+export const ISO_DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
+
+/** @internal The ajv instance type used by the validator. */
+export type AjvInstance = InstanceType<typeof Ajv2020>;
+
+/**
+ * @internal
+ * Creates an Ajv (JSON Schema 2020-12) instance with every error reported, the standard formats,
+ * and Convoflow's two formats: `template` (parses as a handlebars template) and `duration` (ISO
+ * 8601). `verbose` keeps the failing schema on each error so messages can use field titles.
+ *
+ * Strict mode is on for our own schemas; node manifests come from third-party packages, so their
+ * params schemas are compiled leniently (unknown keywords ignored rather than fatal).
+ */
+export function createAjv(strict: boolean): AjvInstance {
+  const ajv = new Ajv2020({
+    allErrors: true,
+    verbose: true,
+    strict,
+    allowUnionTypes: true,
+    logger: false,
+  });
+  addFormats(ajv);
+  ajv.addFormat('template', { type: 'string', validate: (s: string) => checkTemplateSyntax(s) === undefined });
+  ajv.addFormat('duration', { type: 'string', validate: ISO_DURATION });
+  return ajv;
+}
