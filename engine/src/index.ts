@@ -80,3 +80,15 @@ export {
   ConditionError,
   readPath,
 } from './conditions/index.js';
+export { validate, assertValidFlow, sortDiagnostics, resolveOutputs, getParam, entryNodeId } from './validate/index.js';
+export { flowSchema, nodeManifestSchema, messageSchema } from './validate/index.js';
+export type { Diagnostic } from './validate/index.js';
+export {
+  ERROR_CODES,
+  helpFor,
+  ConvoflowError,
+  FlowValidationError,
+  NodeExecutionError,
+  StorageError,
+} from './errors.js';
+export type { ErrorCode, ErrorCodeInfo, DiagnosticCode, Severity, ConvoflowErrorOptions } from './errors.js';
