@@ -1,0 +1,53 @@
+import { createApiKey } from '../auth/api-key.js';
+import { HttpProblem } from '../http/problem.js';
+import { defineRoute, type RouteSpec } from '../http/route.js';
+import type { Role } from '../storage/storage-port.js';
+import type { ApiContext } from './context.js';
+import { apiKeyView } from './views.js';
+
+const tag = 'api-keys';
+
+/** Routes of API keys (admins only). The secret is returned once, at creation. */
+export function apiKeyRoutes(ctx: ApiContext): RouteSpec[] {
+  const { store } = ctx;
+  return [
+    defineRoute<{ name: string; role: Role }>({
+      method: 'post',
+      path: '/api/api-keys',
+      operationId: 'createApiKey',
+      summary: 'Create an API key (the secret is shown once)',
+      tag,
+      permission: 'apiKeys:manage',
+      body: { schema: 'CreateApiKeyRequest' },
+      responses: { 201: { description: 'Created; keep `secret`, it is not stored', schema: 'ApiKeyCreated' } },
+      handle: async ({ auth, body }) => {
+        const { record, secret } = await createApiKey(store, { workspaceId: auth.workspaceId, name: body.name, role: body.role, at: ctx.now() });
+        return { status: 201, body: { apiKey: apiKeyView(record), secret }, headers: { 'Cache-Control': 'no-store' } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/api-keys',
+      operationId: 'listApiKeys',
+      summary: 'List API keys (never their secrets)',
+      tag,
+      permission: 'apiKeys:manage',
+      responses: { 200: { description: 'Keys, revoked ones included', schema: 'ApiKeyList' } },
+      handle: async ({ auth }) => ({ status: 200, body: { items: (await store.apiKeys.list(auth.workspaceId)).map(apiKeyView) } }),
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/api/api-keys/:id',
+      operationId: 'revokeApiKey',
+      summary: 'Revoke an API key',
+      tag,
+      permission: 'apiKeys:manage',
+      responses: { 204: { description: 'Revoked' } },
+      handle: async ({ auth, params }) => {
+        const revoked = params.id !== undefined && (await store.apiKeys.revoke(auth.workspaceId, params.id, ctx.now()));
+        if (!revoked) throw HttpProblem.notFound('active API key', String(params.id));
+        return { status: 204 };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,82 @@
+import type { JsonObject } from '@convoflow/engine';
+import { HttpProblem } from '../http/problem.js';
+import { defineRoute, type RouteSpec } from '../http/route.js';
+import type { ContactChannelIdentity } from '../storage/storage-port.js';
+import type { ApiContext } from './context.js';
+import { contactView } from './views.js';
+
+const tag = 'contacts';
+
+/** Routes of contacts. Creating or changing one tells the runtime, which fires contact triggers. */
+export function contactRoutes(ctx: ApiContext): RouteSpec[] {
+  const { store, runtime } = ctx;
+  return [
+    defineRoute<{ fields: JsonObject; identities?: ContactChannelIdentity[] }>({
+      method: 'post',
+      path: '/api/contacts',
+      operationId: 'createContact',
+      summary: 'Create a contact (fires contact-created triggers)',
+      tag,
+      permission: 'contacts:write',
+      body: { schema: 'CreateContactRequest' },
+      responses: {
+        201: { description: 'Created', schema: 'Contact' },
+        409: { description: 'A channel identity belongs to another contact', schema: 'Problem' },
+      },
+      handle: async ({ auth, body }) => {
+        const contact = await store.contacts.create(auth.workspaceId, body.fields, body.identities ?? [], ctx.now());
+        await runtime.contactChanged(auth.workspaceId, contact.id, { created: true, changedFields: Object.keys(contact.fields) });
+        return { status: 201, body: contactView(contact), headers: { Location: `/api/contacts/${encodeURIComponent(contact.id)}` } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/contacts',
+      operationId: 'listContacts',
+      summary: 'List contacts',
+      tag,
+      permission: 'contacts:read',
+      query: {
+        limit: { schema: { type: 'integer', minimum: 1, maximum: 500 }, description: 'Page size (default 50)' },
+        cursor: { schema: { type: 'string', minLength: 1 }, description: 'The `next` of the previous page' },
+      },
+      responses: { 200: { description: 'A page of contacts', schema: 'ContactList' } },
+      handle: async ({ auth, query }) => {
+        const page = await store.contacts.list(auth.workspaceId, query as { limit?: number; cursor?: string });
+        return { status: 200, body: { items: page.items.map(contactView), ...(page.next ? { next: page.next } : {}) } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/contacts/:id',
+      operationId: 'getContact',
+      summary: 'Get a contact',
+      tag,
+      permission: 'contacts:read',
+      responses: { 200: { description: 'The contact', schema: 'Contact' } },
+      handle: async ({ auth, params }) => {
+        const contact = params.id === undefined ? undefined : await store.contacts.get(auth.workspaceId, params.id);
+        if (!contact) throw HttpProblem.notFound('contact', String(params.id));
+        return { status: 200, body: contactView(contact) };
+      },
+    }),
+    defineRoute<{ fields: JsonObject }>({
+      method: 'patch',
+      path: '/api/contacts/:id',
+      operationId: 'updateContact',
+      summary: 'Merge fields into a contact (fires contact-updated triggers for changed fields)',
+      tag,
+      permission: 'contacts:write',
+      body: { schema: 'UpdateContactRequest' },
+      responses: { 200: { description: 'The contact after the change', schema: 'Contact' } },
+      handle: async ({ auth, params, body }) => {
+        const result = params.id === undefined ? undefined : await store.contacts.update(auth.workspaceId, params.id, body.fields, ctx.now());
+        if (!result) throw HttpProblem.notFound('contact', String(params.id));
+        if (result.changed.length > 0) {
+          await runtime.contactChanged(auth.workspaceId, result.contact.id, { created: false, changedFields: result.changed });
+        }
+        return { status: 200, body: contactView(result.contact) };
+      },
+    }),
+  ];
+}

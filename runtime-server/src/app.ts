@@ -1,0 +1,114 @@
+import express, { type Application } from 'express';
+import type { Catalogue, JsonObject } from '@convoflow/engine';
+import type { ApiContext, ResolvedApiConfig } from './api/context.js';
+import { buildOpenApiDocument } from './api/openapi.js';
+import { apiRoutes } from './api/routes.js';
+import { API_SCHEMAS } from './api/schemas.js';
+import { errorHandler } from './http/error-handler.js';
+import { fallback } from './http/fallback.js';
+import { jsonBody } from './http/json-body.js';
+import { mountRoute } from './http/mount-route.js';
+import { requestContext } from './http/request-context.js';
+import { createRequestValidator } from './http/validator.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import type { RuntimePort } from './runtime/runtime-port.js';
+import type { StoragePort } from './storage/storage-port.js';
+
+/** Settings of the HTTP layer. */
+export interface AppConfig {
+  /**
+   * Key of the HMAC that signs embed tokens; at least 32 bytes. Every process serving one
+   * deployment needs the same key, or tokens minted by one are refused by the others.
+   */
+  embedTokenSecret: string | Buffer;
+  /** Largest accepted JSON body (default `'256kb'`); larger is a 413. */
+  bodyLimit?: string | number;
+  /** Longest embed-token lifetime a caller may ask for (default 3600 s). */
+  embedTokenMaxTtlSeconds?: number;
+  /** Lifetime of an embed token when the caller names none (default 900 s). */
+  embedTokenDefaultTtlSeconds?: number;
+  /** Upper bound of the simulator transcript long poll (default 25 000 ms). */
+  simulatorMaxWaitMs?: number;
+  /** Express `trust proxy` setting, for deployments behind a reverse proxy. */
+  trustProxy?: boolean | number | string;
+  /** Version reported in /openapi.json (default `0.1.0`). */
+  version?: string;
+}
+
+/** What the HTTP layer needs; it never listens itself (see server.ts). */
+export interface AppDeps {
+  store: StoragePort;
+  runtime: RuntimePort;
+  catalogue: Catalogue;
+  config: AppConfig;
+  /** JSON logger (default: a pino logger at `LOG_LEVEL`). */
+  logger?: Logger;
+  /** Metrics registry (default: a fresh one). Pass the runtime's to expose both at /metrics. */
+  metrics?: Metrics;
+  /** Epoch-ms clock for record stamps and token expiry (default `Date.now`). */
+  clock?: () => number;
+}
+
+/**
+ * Builds the Express application of the REST API: routes under `/api`, `/healthz`, `/readyz`,
+ * `/metrics` and `/openapi.json`. Every error is `application/problem+json`. Does not listen.
+ *
+ * @example
+ * const app = createApp({ store, runtime, catalogue: builtinCatalogue, config: { embedTokenSecret } });
+ * app.listen(3000);
+ * // in tests:
+ * await request(app).get('/api/flows').set('authorization', `Bearer ${key}`).expect(200);
+ */
+export function createApp(deps: AppDeps): Application {
+  const config = resolveConfig(deps.config);
+  const logger = deps.logger ?? createLogger();
+  const metrics = deps.metrics ?? createMetrics();
+  const ctx: ApiContext = {
+    store: deps.store,
+    runtime: deps.runtime,
+    catalogue: deps.catalogue,
+    logger,
+    metrics,
+    config,
+    now: deps.clock ?? Date.now,
+  };
+
+  let document: JsonObject | undefined;
+  const routes = apiRoutes(ctx, () => {
+    document ??= buildOpenApiDocument(routes, API_SCHEMAS, {
+      title: 'Convoflow API',
+      version: deps.config.version ?? '0.1.0',
+      description: 'Flows, runs, contacts, the node catalogue, API keys, webhook triggers and the simulator channel. Errors are RFC 9457 problem documents.',
+    });
+    return document;
+  });
+  const validator = createRequestValidator(API_SCHEMAS);
+
+  const app = express();
+  app.disable('x-powered-by');
+  if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
+  app.use(requestContext({ logger, metrics }));
+  app.use(jsonBody(config.bodyLimit));
+  for (const route of routes) {
+    mountRoute(app, route, { store: deps.store, validator, embedTokenSecret: config.embedTokenSecret, now: ctx.now });
+  }
+  app.use(fallback(routes));
+  app.use(errorHandler(logger));
+  return app;
+}
+
+function resolveConfig(config: AppConfig): ResolvedApiConfig & { trustProxy?: boolean | number | string } {
+  const secretBytes = typeof config.embedTokenSecret === 'string' ? Buffer.byteLength(config.embedTokenSecret) : config.embedTokenSecret.length;
+  if (secretBytes < 32) throw new Error('config.embedTokenSecret must be at least 32 bytes');
+  const maxTtl = config.embedTokenMaxTtlSeconds ?? 3600;
+  return {
+    bodyLimit: config.bodyLimit ?? '256kb',
+    embedTokenSecret: config.embedTokenSecret,
+    embedTokenMaxTtlSeconds: maxTtl,
+    embedTokenDefaultTtlSeconds: Math.min(config.embedTokenDefaultTtlSeconds ?? 900, maxTtl),
+    simulatorMaxWaitMs: config.simulatorMaxWaitMs ?? 25_000,
+    simulatorPollMs: 100,
+    ...(config.trustProxy !== undefined ? { trustProxy: config.trustProxy } : {}),
+  };
+}

@@ -1,0 +1,66 @@
+import type { Request } from 'express';
+import type { Role, StoragePort } from '../storage/storage-port.js';
+import { hashApiKey, looksLikeApiKey } from '../auth/api-key.js';
+import { looksLikeEmbedToken, verifyEmbedToken } from '../auth/embed-token.js';
+import { can, type Permission } from '../auth/roles.js';
+import { HttpProblem } from './problem.js';
+
+/** Who is calling: resolved from the bearer credential, scoping every route to one workspace. */
+export interface AuthContext {
+  workspaceId: string;
+  role: Role;
+  via: 'api_key' | 'embed_token';
+  /** The API key id (for an embed token: the id of the key that minted it). */
+  keyId: string;
+  /** A name for audit fields such as `publishedBy`: `key:<id>` or `embed:<minting key id>`. */
+  subject: string;
+}
+
+const challenge = { 'WWW-Authenticate': 'Bearer realm="convoflow"' };
+
+/**
+ * Resolves the caller of a request from `Authorization: Bearer <api key | embed token>`.
+ * Throws a 401 HttpProblem when the credential is missing, malformed, unknown, revoked or expired.
+ */
+export async function authenticate(
+  req: Request,
+  deps: { store: StoragePort; embedTokenSecret: string | Buffer; now: () => number },
+): Promise<AuthContext> {
+  const header = req.get('authorization');
+  if (!header) throw new HttpProblem(401, 'unauthenticated', 'Send an API key or embed token as "Authorization: Bearer <key>".', { headers: challenge });
+  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  const credential = match?.[1];
+  if (!credential) throw new HttpProblem(401, 'unauthenticated', 'The Authorization header must be "Bearer <key>".', { headers: challenge });
+
+  if (looksLikeEmbedToken(credential)) {
+    const verdict = verifyEmbedToken(credential, deps.embedTokenSecret, Math.floor(deps.now() / 1000));
+    if (!verdict.ok) {
+      const why = verdict.problem === 'expired' ? 'The embed token has expired; mint a new one.' : 'The embed token is not valid.';
+      throw new HttpProblem(401, 'unauthenticated', why, { headers: challenge });
+    }
+    const { claims } = verdict;
+    return { workspaceId: claims.workspaceId, role: claims.role, via: 'embed_token', keyId: claims.sub, subject: `embed:${claims.sub}` };
+  }
+
+  if (!looksLikeApiKey(credential)) throw new HttpProblem(401, 'unauthenticated', 'The API key is not valid.', { headers: challenge });
+  // Lookup by hash: no stored secret is compared byte by byte, so there is no timing oracle.
+  const record = await deps.store.apiKeys.findByHash(hashApiKey(credential));
+  if (!record || record.revokedAt !== undefined) {
+    throw new HttpProblem(401, 'unauthenticated', 'The API key is not valid or has been revoked.', { headers: challenge });
+  }
+  return { workspaceId: record.workspaceId, role: record.role, via: 'api_key', keyId: record.id, subject: `key:${record.id}` };
+}
+
+/**
+ * Throws a 403 HttpProblem unless the caller's role holds the permission. Embed tokens (designer
+ * sessions) never manage API keys or mint further tokens, whatever their role.
+ */
+export function authorize(auth: AuthContext, permission: Permission): void {
+  const credentialAdmin = permission === 'apiKeys:manage' || permission === 'embedTokens:create';
+  if (credentialAdmin && auth.via === 'embed_token') {
+    throw new HttpProblem(403, 'forbidden', 'Embed tokens cannot manage credentials; use an admin API key.');
+  }
+  if (!can(auth.role, permission)) {
+    throw new HttpProblem(403, 'forbidden', `The role ${auth.role} may not do this (needs ${permission}).`);
+  }
+}

@@ -1,0 +1,74 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from '../observability/logger.js';
+import { HttpProblem, problemDocument, type ProblemDocument } from './problem.js';
+import { requestIdOf } from './request-context.js';
+
+/** Content type of every error response. */
+export const PROBLEM_JSON = 'application/problem+json';
+
+/**
+ * Maps anything thrown to a problem document. Pure apart from reading the error.
+ *
+ * - HttpProblem: as thrown.
+ * - body-parser errors: malformed JSON 400, too large 413, unsupported charset/encoding 415.
+ * - StorageError codes: NOT_FOUND 404, CONFLICT 409, BAD_CURSOR 422, BUSY/UNAVAILABLE/NOT_MIGRATED 503.
+ * - anything else: 500 with a generic detail (the error itself goes to the log only).
+ */
+export function toProblem(err: unknown, instance: string, requestId?: string): ProblemDocument {
+  if (err instanceof HttpProblem) return err.toDocument(instance, requestId);
+  const extra = requestId ? { requestId } : {};
+  const e = (typeof err === 'object' && err !== null ? err : {}) as Record<string, unknown>;
+  switch (e.type) {
+    case 'entity.parse.failed':
+      return problemDocument(400, 'malformed-json', `The body is not valid JSON: ${String(e.message ?? '')}`.trim(), instance, extra);
+    case 'entity.too.large':
+      return problemDocument(413, 'too-large', `The body exceeds the limit of ${String(e.limit ?? '')} bytes.`, instance, extra);
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return problemDocument(415, 'unsupported-media-type', String(e.message ?? 'Unsupported body encoding.'), instance, extra);
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+      return problemDocument(400, 'bad-request', String(e.message ?? 'The body could not be read.'), instance, extra);
+  }
+  if (e.name === 'StorageError' && typeof e.code === 'string') {
+    const message = String(e.message ?? '');
+    switch (e.code) {
+      case 'NOT_FOUND':
+        return problemDocument(404, 'not-found', message, instance, extra);
+      case 'CONFLICT':
+      case 'LEASE_LOST':
+        return problemDocument(409, 'conflict', message, instance, extra);
+      case 'BAD_CURSOR':
+        return problemDocument(422, 'validation', message, instance, { ...extra, errors: [{ field: 'query.cursor', message: 'is not a cursor this server handed out' }] });
+      case 'BUSY':
+      case 'UNAVAILABLE':
+      case 'NOT_MIGRATED':
+        return problemDocument(503, 'unavailable', 'The store is unavailable; retry shortly.', instance, extra);
+    }
+  }
+  const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 500;
+  if (status >= 400 && status < 500 && e.expose === true) {
+    return problemDocument(status, 'bad-request', String(e.message ?? ''), instance, extra);
+  }
+  return problemDocument(500, 'internal', 'Something went wrong on our side; the request id identifies it in the logs.', instance, extra);
+}
+
+/** Sends a problem document with its status and content type. */
+export function sendProblem(res: Response, problem: ProblemDocument, headers?: Record<string, string>): void {
+  if (headers) res.set(headers);
+  res.status(problem.status).type(PROBLEM_JSON).send(JSON.stringify(problem));
+}
+
+/** The last middleware: every error leaves as application/problem+json. */
+export function errorHandler(logger: Logger) {
+  return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const problem = toProblem(err, req.path, requestIdOf(res));
+    if (problem.status >= 500) logger.error({ err, reqId: requestIdOf(res), path: req.path }, 'request error');
+    sendProblem(res, problem, err instanceof HttpProblem ? err.headers : undefined);
+  };
+}

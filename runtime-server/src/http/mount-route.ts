@@ -1,0 +1,106 @@
+import type { Application, NextFunction, Request, Response } from 'express';
+import type { JsonSchema } from '@convoflow/engine';
+import type { StoragePort } from '../storage/storage-port.js';
+import { authenticate, authorize, type AuthContext } from './authenticate.js';
+import { HttpProblem, type FieldError } from './problem.js';
+import { setRequestRoute, setRequestWorkspace } from './request-context.js';
+import type { Reply, RouteSpec } from './route.js';
+import type { RequestValidator } from './validator.js';
+import { rawBodyOf } from './json-body.js';
+
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
+/** What mounting needs from the app. */
+export interface MountDeps {
+  store: StoragePort;
+  validator: RequestValidator;
+  embedTokenSecret: string | Buffer;
+  now: () => number;
+}
+
+/**
+ * Registers one route on the app: authentication and role check, then body and query validation,
+ * then the handler, whose Reply is serialised here. Every failure is thrown as an HttpProblem and
+ * rendered by the error middleware.
+ */
+export function mountRoute(app: Application, route: RouteSpec, deps: MountDeps): void {
+  const querySchema = route.query ? objectSchema(route.query) : undefined;
+  app[route.method](route.path, async (req: Request, res: Response, next: NextFunction) => {
+    setRequestRoute(res, route.path);
+    try {
+      let auth: AuthContext | undefined;
+      if (route.access.kind === 'bearer') {
+        auth = await authenticate(req, deps);
+        setRequestWorkspace(res, auth.workspaceId);
+        authorize(auth, route.access.permission);
+      }
+      if (route.guard) await route.guard(req, rawBodyOf(req));
+      const body = route.body ? readBody(req, route.body, deps.validator) : undefined;
+      let query: Record<string, unknown> = {};
+      if (querySchema) {
+        const checked = deps.validator.query(querySchema, singleValued(req.query));
+        if (checked.errors.length > 0) throw HttpProblem.validation(checked.errors);
+        query = checked.value;
+      }
+      const controller = new AbortController();
+      res.on('close', () => controller.abort());
+      const reply = await route.handle({ req, auth, body, query, params: { ...req.params } as Record<string, string>, signal: controller.signal });
+      send(res, reply);
+    } catch (err) {
+      next(err);
+    }
+  });
+}
+
+function readBody(req: Request, spec: NonNullable<RouteSpec['body']>, validator: RequestValidator): unknown {
+  const hasBody = req.body !== undefined;
+  if (!hasBody && contentLength(req) > 0 && !req.is(JSON_TYPES)) {
+    throw new HttpProblem(415, 'unsupported-media-type', 'Send the body as JSON (Content-Type: application/json).');
+  }
+  if (!hasBody) {
+    if (spec.required === false) return undefined;
+    throw HttpProblem.validation([{ field: '/', message: 'a JSON body is required' }]);
+  }
+  const errors = validator.body(spec.schema, req.body);
+  if (errors.length > 0) throw HttpProblem.validation(errors);
+  return req.body;
+}
+
+function contentLength(req: Request): number {
+  if (req.get('transfer-encoding')) return Number.POSITIVE_INFINITY;
+  return Number(req.get('content-length') ?? 0) || 0;
+}
+
+/** Express's simple query parser yields arrays for repeated keys; every API parameter is single. */
+function singleValued(query: Request['query']): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const repeated: FieldError[] = [];
+  for (const [key, value] of Object.entries(query)) {
+    if (Array.isArray(value)) repeated.push({ field: `query.${key}`, message: 'must be given once' });
+    else out[key] = value;
+  }
+  if (repeated.length > 0) throw HttpProblem.validation(repeated);
+  return out;
+}
+
+function objectSchema(params: NonNullable<RouteSpec['query']>): JsonSchema {
+  const properties: Record<string, JsonSchema> = {};
+  const required: string[] = [];
+  for (const [name, param] of Object.entries(params)) {
+    properties[name] = param.schema;
+    if (param.required) required.push(name);
+  }
+  return { type: 'object', properties, required };
+}
+
+function send(res: Response, reply: Reply): void {
+  if (reply.headers) res.set(reply.headers);
+  res.status(reply.status);
+  if (reply.body === undefined || reply.status === 204) {
+    res.end();
+  } else if (reply.contentType) {
+    res.type(reply.contentType).send(String(reply.body));
+  } else {
+    res.json(reply.body);
+  }
+}
