@@ -1,0 +1,225 @@
+import { hostname } from 'node:os';
+import { Agenda, exponential, type AgendaBackend, type Job } from 'agenda';
+import { CronExpressionParser } from 'cron-parser';
+import type { JsonObject } from '@convoflow/engine';
+import type { CronSpec, FiredTimer, Scheduler, TimerHandler, TimerSpec } from './scheduler-port.js';
+import { LockTrackingBackend } from './internal/lock-tracking-backend.js';
+import { WakeupChannel } from './internal/wakeup-channel.js';
+
+/** agenda job name of one-shot timers. */
+export const TIMER_JOB = 'convoflow.timer';
+/** agenda job name of recurring (cron) triggers. */
+export const CRON_JOB = 'convoflow.cron';
+
+interface TimerJobData {
+  key: string;
+  dueAt: number;
+  payload: JsonObject;
+}
+
+interface CronJobData {
+  key: string;
+  payload: JsonObject;
+}
+
+/** Retry policy for a timer whose handler rejects: exponential backoff. */
+export interface RetryPolicy {
+  /** Delay before the first retry, ms (default 1000). */
+  initialDelayMs?: number;
+  /** Cap on one delay, ms (default 300,000). */
+  maxDelayMs?: number;
+  /** Retries after the first attempt before giving up (default 10). A given-up timer stays in the store as failed. */
+  maxRetries?: number;
+}
+
+/** Options of {@link createAgendaScheduler}. */
+export interface AgendaSchedulerOptions {
+  /** Storage: `new SqliteAgendaBackend(db)` or `new MongoBackend({ address })`. */
+  backend: AgendaBackend;
+  /**
+   * How often the store is polled for due timers, ms (default 1000). Bounds the lateness of a
+   * timer scheduled by another process; timers saved by this process wake it at once.
+   */
+  processEvery?: number;
+  /** Handlers running at once in this process (default 200). */
+  concurrency?: number;
+  /**
+   * Due timers this process holds locked (queued in memory) at once (default 5000). Together with
+   * `processEvery` it bounds throughput: at most `lockLimit` timers are taken per poll.
+   */
+  lockLimit?: number;
+  /** A handler running longer than this loses its lock and may be run elsewhere, ms (default 10 min). */
+  lockLifetimeMs?: number;
+  retry?: RetryPolicy;
+  /** Instance name, recorded as `lastModifiedBy` on the jobs it locks (default `host:pid`). */
+  name?: string;
+  /** Upper bound on how long `stop()` waits for running handlers, ms (default 30,000). */
+  stopTimeoutMs?: number;
+  /** Errors agenda reports (store failures, handler failures, exhausted retries). */
+  onError?: (error: Error) => void;
+}
+
+/** The {@link Scheduler} with the agenda instance under it, for diagnostics. */
+export interface AgendaScheduler extends Scheduler {
+  readonly agenda: Agenda;
+}
+
+/**
+ * Creates the durable {@link Scheduler} on agenda 6. One-shot timers are `convoflow.timer` jobs
+ * unique by `data.key = timerId`; recurring triggers are `convoflow.cron` jobs repeating on a cron
+ * expression in a time zone. A handler that rejects is retried with exponential backoff.
+ *
+ * The backend connects immediately (agenda's behaviour), so timers can be scheduled before `start()`.
+ *
+ * @example
+ * ```ts
+ * // Embedded default: the store's SQLite file.
+ * const scheduler = createAgendaScheduler({ backend: new SqliteAgendaBackend(db), processEvery: 500 });
+ * // Scale-out: MongoDB.
+ * const scheduler = createAgendaScheduler({ backend: new MongoBackend({ address: process.env.MONGODB_URI! }) });
+ * scheduler.onTimer(async (t) => { ... });
+ * await scheduler.start();
+ * ```
+ */
+export function createAgendaScheduler(options: AgendaSchedulerOptions): AgendaScheduler {
+  const backend = new LockTrackingBackend(options.backend);
+  const concurrency = options.concurrency ?? 200;
+  const lockLifetime = options.lockLifetimeMs ?? 10 * 60_000;
+  const stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
+  const agenda = new Agenda({
+    backend,
+    name: options.name ?? `${hostname()}:${process.pid}`,
+    processEvery: options.processEvery ?? 1000,
+    maxConcurrency: concurrency,
+    defaultConcurrency: concurrency,
+    lockLimit: options.lockLimit ?? 5000,
+    defaultLockLifetime: lockLifetime,
+    notificationChannel: options.backend.notificationChannel ?? new WakeupChannel(),
+  });
+  const onError = options.onError;
+  if (onError) {
+    agenda.on('error', (error: Error) => onError(error));
+    agenda.on('retry exhausted', (error: Error, job: Job) =>
+      onError(new Error(`${job.attrs.name} ${(job.attrs.data as { key?: string }).key} gave up after ${job.attrs.failCount} failures: ${error.message}`)),
+    );
+  }
+  const backoff = exponential({
+    delay: options.retry?.initialDelayMs ?? 1000,
+    maxDelay: options.retry?.maxDelayMs ?? 300_000,
+    maxRetries: options.retry?.maxRetries ?? 10,
+    factor: 2,
+    jitter: 0.1,
+  });
+
+  let handler: TimerHandler | undefined;
+  let started = false;
+  const deliver = async (fired: FiredTimer): Promise<void> => {
+    if (!handler) throw new Error('no timer handler registered (Scheduler.onTimer)');
+    await handler(fired);
+  };
+  const attempt = (job: Job): number => (job.attrs.failCount ?? 0) + 1;
+
+  agenda.define(
+    TIMER_JOB,
+    async (job: Job<TimerJobData>) => {
+      const { key, dueAt, payload } = job.attrs.data;
+      await deliver({ kind: 'timer', timerId: key, dueAt, payload, attempt: attempt(job), firedAt: Date.now() });
+    },
+    { concurrency, lockLifetime, backoff, removeOnComplete: true },
+  );
+  agenda.define(
+    CRON_JOB,
+    async (job: Job<CronJobData>) => {
+      const { key, payload } = job.attrs.data;
+      const heldFor = backend.held.get(String(job.attrs._id));
+      const dueAt = heldFor ?? job.attrs.lastRunAt?.getTime() ?? Date.now();
+      await deliver({ kind: 'cron', cronId: key, dueAt, payload, attempt: attempt(job), firedAt: Date.now() });
+    },
+    { concurrency, lockLifetime, backoff },
+  );
+
+  return {
+    agenda,
+
+    async scheduleTimer({ timerId, dueAt, payload }: TimerSpec): Promise<void> {
+      if (typeof timerId !== 'string' || timerId === '') throw new TypeError('timerId must be a non-empty string');
+      if (!Number.isFinite(dueAt)) throw new TypeError(`dueAt must be epoch milliseconds, got ${String(dueAt)}`);
+      const data: TimerJobData = { key: timerId, dueAt, payload };
+      await agenda
+        .create(TIMER_JOB, data)
+        .schedule(new Date(dueAt))
+        .unique({ 'data.key': timerId }, { insertOnly: true })
+        .save();
+    },
+
+    async cancelTimer(timerId: string): Promise<boolean> {
+      return (await agenda.cancel({ name: TIMER_JOB, data: { key: timerId } })) > 0;
+    },
+
+    async scheduleCron({ id, cron, timezone, payload }: CronSpec): Promise<void> {
+      if (typeof id !== 'string' || id === '') throw new TypeError('cron id must be a non-empty string');
+      assertTimezone(timezone);
+      try {
+        CronExpressionParser.parse(cron, { tz: timezone });
+      } catch (error) {
+        throw new TypeError(`invalid cron expression "${cron}": ${error instanceof Error ? error.message : String(error)}`);
+      }
+      const { jobs } = await agenda.queryJobs({ name: CRON_JOB, data: { key: id } });
+      const current = jobs[0];
+      if (
+        current &&
+        current.repeatInterval === cron &&
+        current.repeatTimezone === timezone &&
+        JSON.stringify((current.data as CronJobData).payload) === JSON.stringify(payload)
+      ) {
+        // Unchanged: keep its nextRunAt, so a re-publish at boot does not skip an occurrence that is due.
+        return;
+      }
+      const data: CronJobData = { key: id, payload };
+      await agenda
+        .create(CRON_JOB, data)
+        .repeatEvery(cron, { timezone, skipImmediate: true })
+        .unique({ 'data.key': id })
+        .save();
+    },
+
+    async cancelCron(id: string): Promise<boolean> {
+      return (await agenda.cancel({ name: CRON_JOB, data: { key: id } })) > 0;
+    },
+
+    onTimer(next: TimerHandler): void {
+      handler = next;
+    },
+
+    async start(): Promise<void> {
+      if (!handler) throw new Error('Scheduler.start: register a handler with onTimer first');
+      started = true;
+      await agenda.start();
+    },
+
+    async stop(): Promise<void> {
+      if (started) {
+        started = false;
+        // Releases locked-but-not-started jobs; running ones go on and are awaited below.
+        await agenda.stop(false);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          backend.whenIdle(),
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, stopTimeoutMs);
+          }),
+        ]);
+        clearTimeout(timer);
+      }
+      await backend.disconnect();
+    },
+  };
+}
+
+function assertTimezone(timezone: string): void {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+  } catch {
+    throw new TypeError(`unknown time zone "${timezone}"`);
+  }
+}

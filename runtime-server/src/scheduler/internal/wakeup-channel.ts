@@ -1,0 +1,44 @@
+import { EventEmitter } from 'node:events';
+import type { JobNotification, NotificationChannel, NotificationChannelState, NotificationHandler } from 'agenda';
+
+/**
+ * In-process notification channel: when this process saves a job due before agenda's next poll,
+ * agenda fills its queue at once instead of waiting up to `processEvery`. Other processes still
+ * find the job by polling. Publishes no state notifications (agenda already emits them locally).
+ * @internal
+ */
+export class WakeupChannel extends EventEmitter implements NotificationChannel {
+  private current: NotificationChannelState = 'disconnected';
+  private readonly handlers = new Set<NotificationHandler>();
+
+  get state(): NotificationChannelState {
+    return this.current;
+  }
+
+  async connect(): Promise<void> {
+    this.current = 'connected';
+    this.emit('stateChange', this.current);
+  }
+
+  async disconnect(): Promise<void> {
+    this.current = 'disconnected';
+    this.handlers.clear();
+    this.emit('stateChange', this.current);
+  }
+
+  subscribe(handler: NotificationHandler): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  async publish(notification: JobNotification): Promise<void> {
+    // Not awaited: saving a timer must not wait for agenda to fill its queue.
+    for (const handler of this.handlers) {
+      Promise.resolve()
+        .then(() => handler(notification))
+        .catch((error: unknown) => {
+          if (this.listenerCount('error') > 0) this.emit('error', error instanceof Error ? error : new Error(String(error)));
+        });
+    }
+  }
+}
