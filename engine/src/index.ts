@@ -92,3 +92,9 @@ export {
   StorageError,
 } from './errors.js';
 export type { ErrorCode, ErrorCodeInfo, DiagnosticCode, Severity, ConvoflowErrorOptions } from './errors.js';
+export { compile, DEFAULT_REPLY_TIMEOUT_MS } from './compile/compile.js';
+export type { CompileOptions } from './compile/compile.js';
+export type { CompiledFlow, CompiledNode, CompiledSettings } from './compile/compiled-flow.js';
+export { FlowCompileError } from './compile/flow-compile-error.js';
+export type { FlowCompileProblem } from './compile/flow-compile-error.js';
+export { start, step } from './step.js';

@@ -1,0 +1,74 @@
+import type { TemplateScope } from '../catalogue/types.js';
+import { TemplateError, renderTemplate } from '../templates/render.js';
+
+/** A template made only of text and `{{a.b.c}}` paths: literal parts around path lookups. */
+interface SimpleTemplate {
+  literals: string[];
+  paths: string[][];
+}
+
+const MUSTACHE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}/g;
+const MAX_CACHED = 5_000;
+const parsed = new Map<string, SimpleTemplate | null>();
+
+/**
+ * Renders a template exactly as `renderTemplate` does (strict, no escaping, no prototype access),
+ * taking a shortcut for the common case of text with plain `{{a.b}}` paths: handlebars' per-call
+ * set-up costs more than the lookup itself, and templates are rendered on every node entry.
+ * Anything else (helpers, blocks, partials, escapes, whitespace control) goes to handlebars.
+ *
+ * Pure.
+ *
+ * @internal
+ * @throws TemplateError as `renderTemplate` does.
+ */
+export function renderFast(template: string, scope: TemplateScope): string {
+  if (!template.includes('{{')) return template;
+  let simple = parsed.get(template);
+  if (simple === undefined) {
+    simple = parse(template);
+    if (parsed.size >= MAX_CACHED) parsed.clear();
+    parsed.set(template, simple);
+  }
+  if (simple === null) return renderTemplate(template, scope);
+  let out = simple.literals[0] as string;
+  for (let i = 0; i < simple.paths.length; i++) {
+    const value = lookup(scope, simple.paths[i] as string[], template);
+    if (value !== null && value !== undefined) out += String(value);
+    out += simple.literals[i + 1] as string;
+  }
+  return out;
+}
+
+function parse(template: string): SimpleTemplate | null {
+  const literals: string[] = [];
+  const paths: string[][] = [];
+  let last = 0;
+  for (const match of template.matchAll(MUSTACHE)) {
+    literals.push(template.slice(last, match.index));
+    paths.push((match[1] as string).split('.'));
+    last = match.index + match[0].length;
+  }
+  literals.push(template.slice(last));
+  // Leftover braces mean a construct the shortcut does not know (or a syntax error): handlebars decides.
+  if (literals.some((text) => text.includes('{{') || text.endsWith('\\'))) return null;
+  return { literals, paths };
+}
+
+function lookup(scope: TemplateScope, path: string[], template: string): unknown {
+  let at: unknown = scope;
+  for (const segment of path) {
+    if (typeof at !== 'object' || at === null || !(segment in at)) {
+      throw new TemplateError(`"${segment}" not defined in ${describe(at)}`, template);
+    }
+    // Like handlebars with prototype access off: an inherited property reads as undefined.
+    at = Object.prototype.hasOwnProperty.call(at, segment) ? (at as Record<string, unknown>)[segment] : undefined;
+  }
+  return at;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  return typeof value === 'object' ? '[object Object]' : typeof value;
+}
