@@ -1,0 +1,216 @@
+import type Database from 'better-sqlite3';
+
+/** One schema change, applied once, in its own transaction. @internal */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * The schema, as an append-only list: never edit a migration that has shipped, add the next one.
+ *
+ * JSON columns are TEXT. Every query of the store has an index; partial indexes keep the hot ones
+ * (pending journal entries, due outbox entries, active runs) small however much history is kept.
+ * @internal
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+CREATE TABLE workspaces (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  settings TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  key_hash TEXT NOT NULL UNIQUE,
+  prefix TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX api_keys_by_workspace ON api_keys(workspace_id, created_at);
+
+CREATE TABLE flows (
+  workspace_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  draft TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  active_version INTEGER,
+  latest_version INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  deleted_at INTEGER,
+  PRIMARY KEY (workspace_id, id)
+) WITHOUT ROWID;
+CREATE INDEX flows_active ON flows(workspace_id) WHERE active_version IS NOT NULL AND deleted_at IS NULL;
+
+CREATE TABLE flow_versions (
+  workspace_id TEXT NOT NULL,
+  flow_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  definition TEXT NOT NULL,
+  published_at INTEGER NOT NULL,
+  published_by TEXT NOT NULL,
+  PRIMARY KEY (workspace_id, flow_id, version),
+  FOREIGN KEY (workspace_id, flow_id) REFERENCES flows(workspace_id, id)
+) WITHOUT ROWID;
+
+CREATE TABLE contacts (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL,
+  fields TEXT NOT NULL,
+  identities TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX contacts_page ON contacts(workspace_id, created_at, id);
+
+CREATE TABLE contact_identities (
+  workspace_id TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  external_id TEXT NOT NULL,
+  contact_id TEXT NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+  PRIMARY KEY (workspace_id, channel, external_id)
+) WITHOUT ROWID;
+CREATE INDEX contact_identities_by_contact ON contact_identities(contact_id);
+
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL,
+  flow_id TEXT NOT NULL,
+  flow_version INTEGER NOT NULL,
+  contact_id TEXT NOT NULL,
+  trigger_id TEXT NOT NULL,
+  channel TEXT,
+  status TEXT NOT NULL,
+  waiting TEXT,
+  snapshot TEXT NOT NULL,
+  step_count INTEGER NOT NULL,
+  error TEXT,
+  failed_node_id TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  ended_at INTEGER,
+  logs_pruned INTEGER NOT NULL DEFAULT 0
+);
+-- Runs are inserted once and updated at every step: only status is indexed among the columns a
+-- step changes. A contact has few runs, so one index by contact serves both the contact filter and
+-- the active runs of a contact.
+CREATE INDEX runs_page ON runs(workspace_id, created_at, id);
+CREATE INDEX runs_by_status ON runs(workspace_id, status, created_at, id);
+CREATE INDEX runs_by_flow ON runs(workspace_id, flow_id, created_at, id);
+CREATE INDEX runs_by_contact ON runs(workspace_id, contact_id, created_at, id);
+CREATE INDEX runs_ended ON runs(ended_at) WHERE ended_at IS NOT NULL;
+CREATE INDEX runs_logs_prunable ON runs(ended_at) WHERE ended_at IS NOT NULL AND logs_pruned = 0;
+
+CREATE TABLE step_log (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  step_no INTEGER NOT NULL,
+  workspace_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  path TEXT NOT NULL,
+  effects TEXT NOT NULL,
+  status TEXT NOT NULL,
+  error TEXT,
+  PRIMARY KEY (run_id, step_no)
+) WITHOUT ROWID;
+
+CREATE TABLE journal (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  workspace_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  dedupe_key TEXT NOT NULL,
+  ordering_key TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  processed_at INTEGER,
+  error TEXT,
+  UNIQUE (workspace_id, dedupe_key)
+);
+CREATE INDEX journal_pending ON journal(ordering_key, seq) WHERE status = 'pending';
+CREATE INDEX journal_finished ON journal(processed_at) WHERE status <> 'pending';
+
+CREATE TABLE outbox (
+  run_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  workspace_id TEXT NOT NULL,
+  effect TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  available_at INTEGER NOT NULL,
+  lease_owner TEXT,
+  lease_until INTEGER,
+  created_at INTEGER NOT NULL,
+  completed_at INTEGER,
+  result TEXT,
+  last_error TEXT,
+  UNIQUE (run_id, seq)
+);
+CREATE INDEX outbox_due ON outbox(available_at) WHERE status = 'pending';
+CREATE INDEX outbox_finished ON outbox(completed_at) WHERE status <> 'pending';
+
+CREATE TABLE leases (
+  key TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  until INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE messages (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  workspace_id TEXT NOT NULL,
+  contact_id TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  direction TEXT NOT NULL,
+  message TEXT NOT NULL,
+  run_id TEXT,
+  node_id TEXT,
+  idempotency_key TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  UNIQUE (workspace_id, idempotency_key)
+);
+CREATE INDEX messages_by_contact ON messages(workspace_id, contact_id, seq);
+`,
+  },
+];
+
+/**
+ * Applies the migrations the database has not seen yet, each in its own IMMEDIATE transaction, and
+ * records them in `schema_migrations`. Idempotent: safe at every start, and safe when several
+ * processes start on one file at once (the version check happens inside the write lock).
+ * @internal
+ */
+export function applyMigrations(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+  )`);
+  const isApplied = db.prepare<[number], { version: number }>('SELECT version FROM schema_migrations WHERE version = ?');
+  const record = db.prepare<[number, string, number]>(
+    'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+  );
+  const applied: number[] = [];
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    const apply = db.transaction(() => {
+      if (isApplied.get(migration.version)) return false;
+      db.exec(migration.sql);
+      record.run(migration.version, migration.name, Date.now());
+      return true;
+    });
+    if (apply.immediate()) applied.push(migration.version);
+  }
+  return applied;
+}

@@ -1,0 +1,234 @@
+import type Database from 'better-sqlite3';
+import type {
+  ApiKeyRow,
+  ContactRow,
+  FlowRow,
+  FlowVersionRow,
+  JournalRow,
+  MessageRow,
+  OutboxRow,
+  RunRow,
+  StepLogRow,
+  WorkspaceRow,
+} from './rows.js';
+
+type Db = Database.Database;
+
+/**
+ * Every fixed statement of the store, prepared once per connection (after `migrate()` has created
+ * the tables). Statements bind positional parameters: cheaper than named ones on the hot path.
+ * @internal
+ */
+export function prepareStatements(db: Db) {
+  return {
+    insertWorkspace: db.prepare<[string, string, number, string]>(
+      'INSERT INTO workspaces (id, name, created_at, settings) VALUES (?, ?, ?, ?)',
+    ),
+    getWorkspace: db.prepare<[string], WorkspaceRow>('SELECT * FROM workspaces WHERE id = ?'),
+    listWorkspaces: db.prepare<[], WorkspaceRow>('SELECT * FROM workspaces ORDER BY created_at, id'),
+    setWorkspaceSettings: db.prepare<[string, string]>('UPDATE workspaces SET settings = ? WHERE id = ?'),
+
+    insertApiKey: db.prepare<[string, string, string, string, string, string, number, number | null]>(
+      `INSERT INTO api_keys (id, workspace_id, name, role, key_hash, prefix, created_at, revoked_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    apiKeyByHash: db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE key_hash = ?'),
+    listApiKeys: db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE workspace_id = ? ORDER BY created_at, id'),
+    revokeApiKey: db.prepare<[number, string, string]>(
+      'UPDATE api_keys SET revoked_at = ? WHERE workspace_id = ? AND id = ? AND revoked_at IS NULL',
+    ),
+
+    insertFlow: db.prepare<[string, string, string, string, number, number]>(
+      `INSERT INTO flows (workspace_id, id, name, draft, revision, latest_version, created_at, updated_at)
+       VALUES (?, ?, ?, ?, 1, 0, ?, ?)`,
+    ),
+    getFlow: db.prepare<[string, string], FlowRow>(
+      'SELECT * FROM flows WHERE workspace_id = ? AND id = ? AND deleted_at IS NULL',
+    ),
+    listFlows: db.prepare<[string], FlowRow>(
+      'SELECT * FROM flows WHERE workspace_id = ? AND deleted_at IS NULL ORDER BY created_at, id',
+    ),
+    updateDraft: db.prepare<[string, string, number, string, string, number], FlowRow>(
+      `UPDATE flows SET draft = ?, name = ?, revision = revision + 1, updated_at = ?
+       WHERE workspace_id = ? AND id = ? AND revision = ? AND deleted_at IS NULL
+       RETURNING *`,
+    ),
+    deleteFlow: db.prepare<[number, number, string, string]>(
+      'UPDATE flows SET deleted_at = ?, updated_at = ? WHERE workspace_id = ? AND id = ? AND deleted_at IS NULL',
+    ),
+    insertVersion: db.prepare<[string, string, number, string, number, string]>(
+      `INSERT INTO flow_versions (workspace_id, flow_id, version, definition, published_at, published_by)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    ),
+    setPublished: db.prepare<[number, number, number, string, string]>(
+      'UPDATE flows SET active_version = ?, latest_version = ?, updated_at = ? WHERE workspace_id = ? AND id = ?',
+    ),
+    listVersions: db.prepare<[string, string], FlowVersionRow>(
+      'SELECT * FROM flow_versions WHERE workspace_id = ? AND flow_id = ? ORDER BY version',
+    ),
+    getVersion: db.prepare<[string, string, number], FlowVersionRow>(
+      'SELECT * FROM flow_versions WHERE workspace_id = ? AND flow_id = ? AND version = ?',
+    ),
+    activate: db.prepare<[number, number, string, string, number], FlowRow>(
+      `UPDATE flows SET active_version = ?, updated_at = ?
+       WHERE workspace_id = ? AND id = ? AND deleted_at IS NULL
+         AND EXISTS (SELECT 1 FROM flow_versions v
+                     WHERE v.workspace_id = flows.workspace_id AND v.flow_id = flows.id AND v.version = ?)
+       RETURNING *`,
+    ),
+    listActiveAll: db.prepare<[], FlowVersionRow>(
+      `SELECT v.* FROM flows f
+       JOIN flow_versions v ON v.workspace_id = f.workspace_id AND v.flow_id = f.id AND v.version = f.active_version
+       WHERE f.active_version IS NOT NULL AND f.deleted_at IS NULL
+       ORDER BY f.workspace_id, f.created_at, f.id`,
+    ),
+    listActiveIn: db.prepare<[string], FlowVersionRow>(
+      `SELECT v.* FROM flows f
+       JOIN flow_versions v ON v.workspace_id = f.workspace_id AND v.flow_id = f.id AND v.version = f.active_version
+       WHERE f.workspace_id = ? AND f.active_version IS NOT NULL AND f.deleted_at IS NULL
+       ORDER BY f.created_at, f.id`,
+    ),
+
+    contactByIdentity: db.prepare<[string, string, string], ContactRow>(
+      `SELECT c.* FROM contact_identities i JOIN contacts c ON c.id = i.contact_id
+       WHERE i.workspace_id = ? AND i.channel = ? AND i.external_id = ?`,
+    ),
+    insertContact: db.prepare<[string, string, string, string, number, number]>(
+      'INSERT INTO contacts (id, workspace_id, fields, identities, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    insertIdentity: db.prepare<[string, string, string, string]>(
+      'INSERT INTO contact_identities (workspace_id, channel, external_id, contact_id) VALUES (?, ?, ?, ?)',
+    ),
+    getContact: db.prepare<[string, string], ContactRow>('SELECT * FROM contacts WHERE workspace_id = ? AND id = ?'),
+    contactsFirstPage: db.prepare<[string, number], ContactRow>(
+      'SELECT * FROM contacts WHERE workspace_id = ? ORDER BY created_at DESC, id DESC LIMIT ?',
+    ),
+    contactsAfter: db.prepare<[string, number, string, number], ContactRow>(
+      `SELECT * FROM contacts WHERE workspace_id = ? AND (created_at, id) < (?, ?)
+       ORDER BY created_at DESC, id DESC LIMIT ?`,
+    ),
+    setContactFields: db.prepare<[string, number, string, string]>(
+      'UPDATE contacts SET fields = ?, updated_at = ? WHERE workspace_id = ? AND id = ?',
+    ),
+
+    getRun: db.prepare<[string, string], RunRow>('SELECT * FROM runs WHERE workspace_id = ? AND id = ?'),
+    activeRunsForContact: db.prepare<[string, string], RunRow>(
+      `SELECT * FROM runs WHERE workspace_id = ? AND contact_id = ? AND status IN ('running', 'waiting')
+       ORDER BY created_at, id`,
+    ),
+    stepLog: db.prepare<[string], StepLogRow>('SELECT * FROM step_log WHERE run_id = ? ORDER BY step_no'),
+    countByStatusAll: db.prepare<[], { status: string; n: number }>(
+      'SELECT status, COUNT(*) AS n FROM runs GROUP BY status',
+    ),
+    countByStatusIn: db.prepare<[string], { status: string; n: number }>(
+      'SELECT status, COUNT(*) AS n FROM runs WHERE workspace_id = ? GROUP BY status',
+    ),
+
+    leaseOwner: db.prepare<[string], { owner: string }>('SELECT owner FROM leases WHERE key = ?'),
+    insertRun: db.prepare<
+      [string, string, string, number, string, string, string | null, string, string | null, string, number,
+        string | null, string | null, number, number, number | null]
+    >(
+      `INSERT INTO runs (id, workspace_id, flow_id, flow_version, contact_id, trigger_id, channel, status, waiting,
+         snapshot, step_count, error, failed_node_id, created_at, updated_at, ended_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    updateRun: db.prepare<
+      [string | null, string, string | null, string, number, string | null, string | null, number, number | null,
+        string, string]
+    >(
+      `UPDATE runs SET channel = ?, status = ?, waiting = ?, snapshot = ?, step_count = ?, error = ?,
+         failed_node_id = ?, updated_at = ?, ended_at = ?
+       WHERE id = ? AND workspace_id = ?`,
+    ),
+    insertStepLog: db.prepare<[string, number, string, number, string, string, string, string, string | null]>(
+      `INSERT INTO step_log (run_id, step_no, workspace_id, at, event, path, effects, status, error)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    insertOutbox: db.prepare<[string, number, string, string, number, number]>(
+      `INSERT INTO outbox (run_id, seq, workspace_id, effect, status, attempts, available_at, created_at)
+       VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)
+       ON CONFLICT (run_id, seq) DO NOTHING`,
+    ),
+
+    insertJournal: db.prepare<[string, string, string, string, string, string, number]>(
+      `INSERT INTO journal (id, workspace_id, kind, dedupe_key, ordering_key, payload, received_at, status, attempts)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0)
+       ON CONFLICT (workspace_id, dedupe_key) DO NOTHING`,
+    ),
+    journalByDedupe: db.prepare<[string, string], JournalRow>(
+      'SELECT * FROM journal WHERE workspace_id = ? AND dedupe_key = ?',
+    ),
+    nextPending: db.prepare<[number, number], JournalRow>(
+      `SELECT j.* FROM (
+         SELECT MIN(seq) AS head FROM journal WHERE status = 'pending' GROUP BY ordering_key
+       ) h
+       JOIN journal j ON j.seq = h.head
+       WHERE NOT EXISTS (SELECT 1 FROM leases l WHERE l.key = j.ordering_key AND l.until >= ?)
+       ORDER BY j.seq
+       LIMIT ?`,
+    ),
+    pendingForKey: db.prepare<[string, number], JournalRow>(
+      `SELECT * FROM journal WHERE ordering_key = ? AND status = 'pending' ORDER BY seq LIMIT ?`,
+    ),
+    markProcessed: db.prepare<[number, string]>(
+      `UPDATE journal SET status = 'processed', processed_at = ? WHERE id = ?`,
+    ),
+    markFailed: db.prepare<[string, number, string]>(
+      `UPDATE journal SET status = 'failed', error = ?, processed_at = ?, attempts = attempts + 1 WHERE id = ?`,
+    ),
+    journalExists: db.prepare<[string], { seq: number }>('SELECT seq FROM journal WHERE id = ?'),
+    countPendingJournal: db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM journal WHERE status = 'pending'`),
+
+    claimOutbox: db.prepare<[string, number, number, number, number], OutboxRow>(
+      `UPDATE outbox SET lease_owner = ?, lease_until = ?, attempts = attempts + 1
+       WHERE rowid IN (
+         SELECT rowid FROM outbox
+         WHERE status = 'pending' AND available_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+         ORDER BY available_at, rowid
+         LIMIT ?)
+       RETURNING *`,
+    ),
+    outboxStatus: db.prepare<[string, number], { status: string }>(
+      'SELECT status FROM outbox WHERE run_id = ? AND seq = ?',
+    ),
+    completeOutbox: db.prepare<[number, string, string, number]>(
+      `UPDATE outbox SET status = 'done', completed_at = ?, result = ?, lease_owner = NULL, lease_until = NULL
+       WHERE run_id = ? AND seq = ? AND status = 'pending'`,
+    ),
+    retryOutbox: db.prepare<[number, string, string, number]>(
+      `UPDATE outbox SET available_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL
+       WHERE run_id = ? AND seq = ? AND status = 'pending'`,
+    ),
+    failOutbox: db.prepare<[number, string, string, number]>(
+      `UPDATE outbox SET status = 'failed', completed_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL
+       WHERE run_id = ? AND seq = ? AND status = 'pending'`,
+    ),
+    getOutbox: db.prepare<[string, number], OutboxRow>('SELECT * FROM outbox WHERE run_id = ? AND seq = ?'),
+    countPendingOutbox: db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'`),
+
+    insertMessage: db.prepare<
+      [string, string, string, string, string, string | null, string | null, string, number]
+    >(
+      `INSERT INTO messages (workspace_id, contact_id, channel, direction, message, run_id, node_id, idempotency_key, at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (workspace_id, idempotency_key) DO NOTHING`,
+    ),
+    messageByKey: db.prepare<[string, string], MessageRow>(
+      'SELECT * FROM messages WHERE workspace_id = ? AND idempotency_key = ?',
+    ),
+    listMessages: db.prepare<[string, string, number, number], MessageRow>(
+      'SELECT * FROM messages WHERE workspace_id = ? AND contact_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+    ),
+
+    acquireLease: db.prepare<[string, string, number, number]>(
+      `INSERT INTO leases (key, owner, until) VALUES (?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, until = excluded.until
+       WHERE leases.owner = excluded.owner OR leases.until < ?`,
+    ),
+    releaseLease: db.prepare<[string, string]>('DELETE FROM leases WHERE key = ? AND owner = ?'),
+  };
+}
+
+/** The prepared statements of one connection. @internal */
+export type Statements = ReturnType<typeof prepareStatements>;

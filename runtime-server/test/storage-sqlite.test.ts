@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSqliteStore, type SqliteStore } from '../src/storage/sqlite/sqlite-store.js';
+import { describeStorageContract, journalInput, runRecord, sendEffect, stepCommit, stepLog } from './storage-contract.js';
+
+const dirs: string[] = [];
+const tempFile = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'convoflow-sqlite-'));
+  dirs.push(dir);
+  return join(dir, 'nested', 'convoflow.db');
+};
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describeStorageContract('sqlite (temp file)', async () => {
+  const store = createSqliteStore({ file: tempFile() });
+  await store.migrate();
+  return store;
+});
+
+describe('sqlite store', () => {
+  it('should open a file in WAL mode with foreign keys, incremental auto-vacuum and FULL sync by default', async () => {
+    const store = createSqliteStore({ file: tempFile() });
+    await store.migrate();
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(store.db.pragma('auto_vacuum', { simple: true })).toBe(2);
+    expect(store.db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(store.db.prepare('SELECT version FROM schema_migrations').pluck().all()).toEqual([1]);
+    await store.close();
+  });
+
+  it('should run on :memory: with synchronous NORMAL', async () => {
+    const store = createSqliteStore({ file: ':memory:', synchronous: 'NORMAL' });
+    await store.migrate();
+    expect(store.db.pragma('synchronous', { simple: true })).toBe(1);
+    expect((await store.journal.append(journalInput('j1', 'k', 1))).inserted).toBe(true);
+    await store.close();
+  });
+
+  it('should say NOT_MIGRATED when used before migrate()', async () => {
+    const store = createSqliteStore({ file: ':memory:' });
+    await expect(store.workspaces.list()).rejects.toMatchObject({ code: 'NOT_MIGRATED' });
+    await store.close();
+  });
+
+  it('should convert a file created without incremental auto-vacuum', async () => {
+    const file = tempFile();
+    const first = createSqliteStore({ file });
+    first.db.pragma('auto_vacuum = NONE');
+    first.db.exec('VACUUM');
+    expect(first.db.pragma('auto_vacuum', { simple: true })).toBe(0);
+    await first.migrate();
+    expect(first.db.pragma('auto_vacuum', { simple: true })).toBe(2);
+    await first.close();
+  });
+
+  describe('two stores on one file', () => {
+    let file: string;
+    let a: SqliteStore;
+    let b: SqliteStore;
+    beforeEach(async () => {
+      file = tempFile();
+      a = createSqliteStore({ file });
+      b = createSqliteStore({ file });
+      await a.migrate();
+      await b.migrate();
+    });
+    afterEach(async () => {
+      await a.close();
+      await b.close();
+    });
+
+    it('should let only one of them hold a lease until it expires', async () => {
+      expect(await a.leases.acquire('ws/c1', 'proc-a', 100, 200)).toBe(true);
+      expect(await b.leases.acquire('ws/c1', 'proc-b', 150, 250)).toBe(false);
+      expect(await b.leases.acquire('ws/c1', 'proc-b', 201, 300)).toBe(true);
+      expect(await a.leases.acquire('ws/c1', 'proc-a', 250, 350)).toBe(false);
+    });
+
+    it('should reject the commit of the store that lost the lease to the other', async () => {
+      await a.leases.acquire('ws/c1', 'proc-a', 100, 200);
+      await a.commitStep(stepCommit({ leaseOwner: 'proc-a' }));
+      await b.leases.acquire('ws/c1', 'proc-b', 300, 400);
+      await expect(
+        a.commitStep(
+          stepCommit({ leaseOwner: 'proc-a', isNew: false, run: runRecord({ stepCount: 2 }), stepLog: stepLog(1, 'waiting'), effects: [sendEffect(2)] }),
+        ),
+      ).rejects.toMatchObject({ code: 'LEASE_LOST' });
+      expect((await b.runs.get('ws', 'run-1'))?.stepCount).toBe(1);
+      expect(await b.outbox.get('run-1', 2)).toBeUndefined();
+    });
+
+    it('should never give one outbox entry to both', async () => {
+      await a.leases.acquire('L', 'p', 0, 1e12);
+      const effects = Array.from({ length: 40 }, (_, i) => sendEffect(i + 1));
+      await a.commitStep(stepCommit({ leaseKey: 'L', leaseOwner: 'p', effects }));
+      const claimed: number[] = [];
+      const rounds = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).outbox.claim(`exec-${i}`, 5, 100, 200)),
+      );
+      for (const round of rounds) claimed.push(...round.map((e) => e.seq));
+      expect(claimed).toHaveLength(40);
+      expect(new Set(claimed).size).toBe(40);
+      expect(await b.outbox.claim('late', 100, 200, 300)).toEqual([]);
+      expect(await a.outbox.claim('late', 100, 201, 300)).toHaveLength(40);
+    });
+
+    it('should see the journal the other wrote, deduplicated', async () => {
+      expect((await a.journal.append(journalInput('j1', 'k', 1, 'wamid.1'))).inserted).toBe(true);
+      expect((await b.journal.append(journalInput('j2', 'k', 2, 'wamid.1'))).inserted).toBe(false);
+      expect((await b.journal.nextPending(10, 5)).map((e) => e.id)).toEqual(['j1']);
+    });
+  });
+});
