@@ -36,6 +36,8 @@ export interface RuntimeOptions {
   };
 }
 
+const cronId = (workspaceId: string, flowId: string, triggerId: string): string => `${workspaceId}/${flowId}/${triggerId}`;
+
 /** The durable runtime: journal workers, effect executor and the RuntimePort the API uses. */
 export interface Runtime extends RuntimePort {
   start(): Promise<void>;
@@ -184,7 +186,47 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     }
   };
 
+  const syncSchedules = async (workspaceId: string): Promise<void> => {
+    const versions = await store.flows.listActive(workspaceId);
+    for (const version of versions) {
+      for (const trigger of version.definition.triggers) {
+        if (trigger.type !== 'schedule') continue;
+        const { cron, timezone } = trigger.params as { cron: string; timezone?: string };
+        await scheduler.scheduleCron({
+          id: cronId(workspaceId, version.flowId, trigger.id),
+          cron,
+          timezone: timezone ?? 'UTC',
+          payload: { workspaceId, flowId: version.flowId, triggerId: trigger.id },
+        });
+      }
+    }
+  };
+
+  const systemContact = async (workspaceId: string) =>
+    (await store.contacts.upsertByIdentity(workspaceId, { channel: 'system', externalId: 'scheduler' }, { name: 'Scheduler' }, now()))
+      .contact;
+
   scheduler.onTimer(async (timer) => {
+    if (timer.kind === 'cron') {
+      const p = timer.payload as { workspaceId: string; flowId: string; triggerId: string };
+      const active = await store.flows.listActive(p.workspaceId);
+      const stillScheduled = active.some(
+        (v) => v.flowId === p.flowId && v.definition.triggers.some((t) => t.id === p.triggerId && t.type === 'schedule'),
+      );
+      if (!stillScheduled) {
+        // The flow was unpublished or its trigger removed since this cron was registered.
+        await scheduler.cancelCron(timer.cronId);
+        return;
+      }
+      const contact = await systemContact(p.workspaceId);
+      await journal(p.workspaceId, 'schedule', `cron:${timer.cronId}:${timer.dueAt}`, contactOrderingKey(p.workspaceId, contact.id), {
+        flowId: p.flowId,
+        triggerId: p.triggerId,
+        contactId: contact.id,
+        occurrence: timer.dueAt,
+      });
+      return;
+    }
     const p = timer.payload as { workspaceId: string; runId: string; contactId: string; timerId: string; dueAt: number };
     await journal(p.workspaceId, 'timer', `timer:${p.runId}:${p.timerId}`, contactOrderingKey(p.workspaceId, p.contactId), {
       runId: p.runId,
@@ -196,6 +238,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   return {
     owner,
     async start() {
+      for (const workspace of await store.workspaces.list()) await syncSchedules(workspace.id);
       journalLoop.start();
       effects.start();
       await scheduler.start();
@@ -240,11 +283,12 @@ export function createRuntime(options: RuntimeOptions): Runtime {
 
     async receiveWebhook(workspaceId, flowId, triggerId, input) {
       const dedupe = input.idempotencyKey ? `hook:${flowId}:${triggerId}:${input.idempotencyKey}` : `hook:${newId('req')}`;
-      const orderingKey = input.contactId ? contactOrderingKey(workspaceId, input.contactId) : `${workspaceId}/webhook/${flowId}`;
-      return journal(workspaceId, 'webhook', dedupe, orderingKey, {
+      // A webhook that names no contact runs as the workspace's system contact, like a schedule.
+      const contactId = input.contactId ?? (await systemContact(workspaceId)).id;
+      return journal(workspaceId, 'webhook', dedupe, contactOrderingKey(workspaceId, contactId), {
         flowId,
         triggerId,
-        ...(input.contactId ? { contactId: input.contactId } : {}),
+        contactId,
         body: input.body,
       });
     },
@@ -256,6 +300,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         changedFields: change.changedFields,
       });
     },
+
+    flowsChanged: syncSchedules,
 
     async cancelRun(workspaceId, runId, reason) {
       const run = await store.runs.get(workspaceId, runId);

@@ -68,7 +68,6 @@ export class EventProcessor {
       }
       case 'webhook': {
         const p = asPayload('webhook', entry.payload);
-        if (!p.contactId) return false;
         return this.startMatching(entry, lease, { kind: 'webhook', flowId: p.flowId, triggerId: p.triggerId }, p.contactId, { webhook: p.body });
       }
       case 'contact': {
@@ -79,6 +78,16 @@ export class EventProcessor {
           { kind: 'contact', created: p.created, changedFields: p.changedFields },
           p.contactId,
           { contact: { created: p.created, changedFields: p.changedFields } },
+        );
+      }
+      case 'schedule': {
+        const p = asPayload('schedule', entry.payload);
+        return this.startMatching(
+          entry,
+          lease,
+          { kind: 'schedule', flowId: p.flowId, triggerId: p.triggerId },
+          p.contactId,
+          { schedule: { occurrence: p.occurrence } },
         );
       }
       case 'timer': {

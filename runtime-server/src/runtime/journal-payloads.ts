@@ -8,9 +8,11 @@ import type { FlowEvent, InboundMessage, JsonObject } from '@convoflow/engine';
 export interface PayloadByKind {
   message: { contactId: string; message: InboundMessage };
   api: { flowId: string; contactId: string; vars: JsonObject };
-  webhook: { flowId: string; triggerId: string; contactId?: string; body: JsonObject };
+  webhook: { flowId: string; triggerId: string; contactId: string; body: JsonObject };
   contact: { contactId: string; created: boolean; changedFields: string[] };
   timer: { runId: string; timerId: string; dueAt: number };
+  /** A cron occurrence of a scheduled trigger; such runs belong to the workspace's system contact. */
+  schedule: { flowId: string; triggerId: string; contactId: string; occurrence: number };
   effect: { runId: string; event: FlowEvent };
   control: { runId: string; action: 'cancel' | 'retry'; reason?: string };
 }

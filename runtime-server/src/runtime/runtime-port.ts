@@ -47,6 +47,11 @@ export interface RuntimePort {
     contactId: string,
     change: { created: boolean; changedFields: string[] },
   ): Promise<Accepted>;
+  /**
+   * The set of active flow versions of a workspace changed (publish, rollback, delete): scheduled
+   * triggers are registered with the scheduler or removed.
+   */
+  flowsChanged(workspaceId: string): Promise<void>;
   /** Cancels a run that has not ended; cancels its timers. */
   cancelRun(workspaceId: string, runId: string, reason: string): Promise<RunRecord>;
   /** Re-runs a failed run from the node that failed, with the state it had there. */

@@ -125,7 +125,7 @@ export interface StepLogEntry {
   error?: { code: string; message: string; nodeId?: string };
 }
 
-export type JournalKind = 'message' | 'webhook' | 'api' | 'contact' | 'timer' | 'effect' | 'control';
+export type JournalKind = 'message' | 'webhook' | 'api' | 'contact' | 'timer' | 'schedule' | 'effect' | 'control';
 export type JournalStatus = 'pending' | 'processed' | 'failed';
 
 /**

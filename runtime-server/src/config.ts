@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+
+/** Everything the server reads from its environment, validated once at start. */
+export interface ServerConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  sqliteFile: string;
+  sqliteSynchronous: 'NORMAL' | 'FULL';
+  mongodbUri?: string;
+  logLevel: string;
+  embedTokenSecret: string;
+  /** Seed the demo workspace's admin key with this secret instead of a random one. */
+  adminKey?: string;
+  /** Create the demo workspace and publish the example flows when the store is empty. */
+  seedDemo: boolean;
+  /** How often to poll the store for work written by other processes, ms. */
+  pollMs: number;
+  /** How often timers written by other processes are looked for, ms. */
+  schedulerPollMs: number;
+  retention: { stepLogMs: number; journalMs: number; outboxMs: number; endedRunsMs: number; everyMs: number };
+  /** Let the HTTP-request node call private addresses in the demo workspace (local development). */
+  demoAllowPrivateNetwork: boolean;
+}
+
+/** A setting that is present but wrong: names the variable and what it should be. */
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DAY = 86_400_000;
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new ConfigError(name, `expected an integer >= ${min}, got "${raw}"`);
+  return value;
+}
+
+/**
+ * Reads the server configuration from environment variables (see README.md).
+ *
+ * @throws ConfigError naming the variable when a value is malformed.
+ */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const dataDir = resolve(env.DATA_DIR ?? './data');
+  const sync = (env.SQLITE_SYNCHRONOUS ?? 'FULL').toUpperCase();
+  if (sync !== 'FULL' && sync !== 'NORMAL') throw new ConfigError('SQLITE_SYNCHRONOUS', `expected FULL or NORMAL, got "${sync}"`);
+  const secret = env.EMBED_TOKEN_SECRET ?? randomBytes(32).toString('base64url');
+  if (secret.length < 32) throw new ConfigError('EMBED_TOKEN_SECRET', 'must be at least 32 characters');
+  return {
+    port: int(env, 'PORT', 3000),
+    host: env.HOST ?? '127.0.0.1',
+    dataDir,
+    sqliteFile: resolve(dataDir, env.SQLITE_FILE ?? 'convoflow.db'),
+    sqliteSynchronous: sync,
+    ...(env.MONGODB_URI ? { mongodbUri: env.MONGODB_URI } : {}),
+    logLevel: env.LOG_LEVEL ?? 'info',
+    embedTokenSecret: secret,
+    ...(env.CONVOFLOW_ADMIN_KEY ? { adminKey: env.CONVOFLOW_ADMIN_KEY } : {}),
+    seedDemo: env.SEED_DEMO !== '0',
+    pollMs: int(env, 'POLL_MS', 100, 5),
+    schedulerPollMs: int(env, 'SCHEDULER_POLL_MS', 500, 10),
+    retention: {
+      stepLogMs: int(env, 'RETENTION_STEP_LOG_DAYS', 30) * DAY,
+      journalMs: int(env, 'RETENTION_JOURNAL_DAYS', 7) * DAY,
+      outboxMs: int(env, 'RETENTION_OUTBOX_DAYS', 7) * DAY,
+      endedRunsMs: int(env, 'RETENTION_RUNS_DAYS', 90) * DAY,
+      everyMs: int(env, 'RETENTION_EVERY_MINUTES', 15, 1) * 60_000,
+    },
+    demoAllowPrivateNetwork: env.DEMO_ALLOW_PRIVATE_NETWORK === '1',
+  };
+}

@@ -1,0 +1,60 @@
+import type { Server } from 'node:http';
+import { bootstrap } from './bootstrap.js';
+import { ConfigError, readConfig } from './config.js';
+
+/**
+ * Starts Convoflow: `npm start`. Listens on PORT (3000), seeds the demo workspace on first start
+ * and prints the admin key. SIGTERM/SIGINT stop accepting requests, drain in-flight effects and
+ * close the store.
+ */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = readConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`convoflow: bad configuration: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const parts = await bootstrap(config);
+  const server: Server = parts.app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
+  parts.logger.info({ port, store: parts.store.kind, owner: parts.runtime.owner }, 'convoflow listening');
+  const lines = [`Convoflow is running at ${base}  (store: ${parts.store.kind})`];
+  if (parts.demo?.adminKey) {
+    lines.push(`Demo workspace: ${parts.demo.workspaceId}`, `Admin API key: ${parts.demo.adminKey}`);
+    if (parts.demo.published.length > 0) lines.push(`Published example flows: ${parts.demo.published.join(', ')}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    parts.logger.info({ signal }, 'shutting down');
+    server.close();
+    server.closeAllConnections();
+    parts
+      .close()
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        parts.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`convoflow: failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});
