@@ -1,6 +1,6 @@
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { checkTemplateSyntax } from '../templates/render.js';
+import { analyseTemplate } from './template-analysis.js';
 
 /** @internal An ISO-8601 duration such as `PT24H`, `PT30M`, `P2D` or `P1DT12H`. */
 export const ISO_DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
@@ -26,7 +26,7 @@ export function createAjv(strict: boolean): AjvInstance {
     logger: false,
   });
   addFormats(ajv);
-  ajv.addFormat('template', { type: 'string', validate: (s: string) => checkTemplateSyntax(s) === undefined });
+  ajv.addFormat('template', { type: 'string', validate: (s: string) => analyseTemplate(s).problem === undefined });
   ajv.addFormat('duration', { type: 'string', validate: ISO_DURATION });
   return ajv;
 }

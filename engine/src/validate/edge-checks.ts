@@ -19,26 +19,32 @@ export function checkEdges(view: FlowView, resolved: Map<number, ResolvedNode>, 
   const wired = new Set<string>();
   const graph: GraphEdge[] = [];
   for (const edge of view.edges) {
-    const edgeName = edge.id !== undefined ? `Connection "${edge.id}"` : `Connection #${edge.index + 1}`;
+    const edgeName = edge.id !== undefined ? `Connection "${edge.id}"` : `Connection #${edge.index + 1}`
+    const from = edge.source !== undefined ? view.nodesById.get(edge.source) : undefined;
+    const to = edge.target !== undefined ? view.nodesById.get(edge.target) : undefined;
     if (edge.id !== undefined) {
       if (seenIds.has(edge.id)) {
+        const origin = from ? ` (from node "${from.name}")` : '';
         out.push(
-          diagnostic('DUPLICATE_EDGE_ID', `${edge.path}/id`, `${edgeName} has the same id as another connection`, { edgeId: edge.id }),
+          diagnostic('DUPLICATE_EDGE_ID', `${edge.path}/id`, `${edgeName}${origin} has the same id as another connection`, {
+            nodeId: from?.id,
+            edgeId: edge.id,
+          }),
         );
       }
       seenIds.add(edge.id);
     }
-    const from = edge.source !== undefined ? view.nodesById.get(edge.source) : undefined;
-    const to = edge.target !== undefined ? view.nodesById.get(edge.target) : undefined;
     if (edge.source !== undefined && !from) {
+      const into = to ? ` into node "${to.name}"` : '';
       out.push(
-        diagnostic('EDGE_SOURCE_MISSING', `${edge.path}/source`, `${edgeName} starts at "${edge.source}", a node that does not exist`, {
+        diagnostic('EDGE_SOURCE_MISSING', `${edge.path}/source`, `${edgeName}${into} starts at "${edge.source}", a node that does not exist`, {
+          nodeId: to?.id,
           edgeId: edge.id,
         }),
       );
     }
     if (edge.target !== undefined && !to) {
-      const origin = from ? ` from ${nodeSubject(from).replace(/^Node/, 'node')}` : '';
+      const origin = from ? ` from node "${from.name}"` : '';
       out.push(
         diagnostic('EDGE_TARGET_MISSING', `${edge.path}/target`, `${edgeName}${origin} leads to "${edge.target}", a node that does not exist`, {
           nodeId: from?.id,

@@ -1,5 +1,5 @@
 import type { ErrorObject } from 'ajv';
-import { checkTemplateSyntax } from '../templates/render.js';
+import { analyseTemplate } from './template-analysis.js';
 import { diagnostic, escapePointer, type Diagnostic } from './diagnostic.js';
 import { ISO_DURATION } from './ajv-setup.js';
 import { isRecord, nodeSubject, type FlowView } from './flow-view.js';
@@ -291,7 +291,7 @@ function formatPhrase(format: string): string {
 
 /** `is not a valid template (line 2): a "{{" is not closed with "}}"`. */
 function templatePhrase(template: string): string {
-  const problem = checkTemplateSyntax(template);
+  const problem = analyseTemplate(template).problem;
   const line = problem?.line !== undefined ? ` (line ${problem.line})` : '';
   return `is not a valid template${line}: ${templateHint(template)}`;
 }

@@ -1,4 +1,4 @@
-import { templateReferences } from '../templates/render.js';
+import { analyseTemplate } from './template-analysis.js';
 import { diagnostic, escapePointer, type Diagnostic } from './diagnostic.js';
 import { nodeSubject, type FlowView, type NodeView } from './flow-view.js';
 import type { ResolvedNode } from './node-checks.js';
@@ -24,23 +24,24 @@ export function checkVariables(view: FlowView, resolved: Map<number, ResolvedNod
   }
   for (const node of view.nodes) {
     if (!node.params) continue;
-    const reported = new Set<string>();
+    let reported: Set<string> | undefined;
     const report = (path: string, name: string, message: string): void => {
-      if (declared.has(name) || reported.has(`${path}|${name}`)) return;
+      reported ??= new Set();
+      if (reported.has(`${path}|${name}`)) return;
       reported.add(`${path}|${name}`);
       out.push(diagnostic('UNDECLARED_VARIABLE', path, message, { nodeId: node.id }));
     };
-    walkParams(node, (path, rel, value, key) => {
-      if (typeof value !== 'string') return;
-      const where = `the setting "${rel}"`;
-      if (key === 'field') {
-        const name = variableOf(value);
-        if (name) report(path, name, `${nodeSubject(node)}: ${where} checks the variable "${name}", which the flow does not declare`);
+    walkStrings(node.params, (keys, value) => {
+      const key = keys[keys.length - 1];
+      const field = key === 'field' ? variableOf(value) : undefined;
+      if (field !== undefined && !declared.has(field)) {
+        report(paramPointer(node, keys), field, `${nodeSubject(node)}: the setting "${keys.join('.')}" checks the variable "${field}", which the flow does not declare`);
       }
-      if (!value.includes('{{')) return;
-      for (const ref of templateReferences(value)) {
+      if (!value.includes('vars')) return;
+      for (const ref of analyseTemplate(value).references) {
         const name = variableOf(ref);
-        if (name) report(path, name, `${nodeSubject(node)}: ${where} reads the variable "${name}", which the flow does not declare`);
+        if (name === undefined || declared.has(name)) continue;
+        report(paramPointer(node, keys), name, `${nodeSubject(node)}: the setting "${keys.join('.')}" reads the variable "${name}", which the flow does not declare`);
       }
     });
     const writes = resolved.get(node.index)?.definition.manifest.writesVariables ?? [];
@@ -48,11 +49,14 @@ export function checkVariables(view: FlowView, resolved: Map<number, ResolvedNod
       const value = getParam(node.params, dotted);
       if (typeof value !== 'string' || value.trim() === '') continue;
       const name = value.trim().replace(/^vars\./, '').split('.')[0] as string;
-      const path = `${node.path}/params/${dotted.split('.').map(escapePointer).join('/')}`;
-      report(path, name, `${nodeSubject(node)} saves to the variable "${name}", which the flow does not declare`);
+      if (declared.has(name)) continue;
+      report(paramPointer(node, dotted.split('.')), name, `${nodeSubject(node)} saves to the variable "${name}", which the flow does not declare`);
     }
   }
 }
+
+const paramPointer = (node: NodeView, keys: readonly string[]): string =>
+  `${node.path}/params${keys.map((k) => `/${escapePointer(k)}`).join('')}`;
 
 /** `vars.user.name` -> `user`; anything that does not read a variable -> undefined. */
 function variableOf(reference: string): string | undefined {
@@ -60,23 +64,34 @@ function variableOf(reference: string): string | undefined {
   return m?.[1];
 }
 
-/** Visits every value under a node's params, with its JSON pointer and dotted relative path. */
-function walkParams(
-  node: NodeView,
-  visit: (path: string, rel: string, value: unknown, key: string) => void,
-): void {
+/**
+ * Visits every string under a node's params with the keys leading to it. The key list is shared
+ * and mutated while walking (copy it to keep it): paths are only built for what gets reported.
+ */
+function walkStrings(params: unknown, visit: (keys: readonly string[], value: string) => void): void {
   const seen = new Set<object>();
-  const walk = (value: unknown, path: string, rel: string, key: string, depth: number): void => {
-    visit(path, rel, value, key);
+  const keys: string[] = [];
+  const walk = (value: unknown, depth: number): void => {
+    if (typeof value === 'string') {
+      visit(keys, value);
+      return;
+    }
     if (typeof value !== 'object' || value === null || depth >= MAX_DEPTH || seen.has(value)) return;
     seen.add(value);
     if (Array.isArray(value)) {
-      value.forEach((item, i) => walk(item, `${path}/${i}`, `${rel}.${i}`, String(i), depth + 1));
+      for (let i = 0; i < value.length; i++) {
+        keys.push(String(i));
+        walk(value[i], depth + 1);
+        keys.pop();
+      }
       return;
     }
-    for (const [k, child] of Object.entries(value)) {
-      walk(child, `${path}/${escapePointer(k)}`, rel ? `${rel}.${k}` : k, k, depth + 1);
+    for (const k in value) {
+      if (!Object.prototype.hasOwnProperty.call(value, k)) continue;
+      keys.push(k);
+      walk((value as Record<string, unknown>)[k], depth + 1);
+      keys.pop();
     }
   };
-  walk(node.params, `${node.path}/params`, '', '', 0);
+  walk(params, 0);
 }
