@@ -50,8 +50,13 @@ function parse(template: string): SimpleTemplate | null {
     last = match.index + match[0].length;
   }
   literals.push(template.slice(last));
-  // Leftover braces mean a construct the shortcut does not know (or a syntax error): handlebars decides.
-  if (literals.some((text) => text.includes('{{') || text.endsWith('\\'))) return null;
+  // Leftover braces mean a construct the shortcut does not know (triple-stash, escapes, a syntax
+  // error): handlebars decides.
+  const end = literals.length - 1;
+  const unsure = literals.some(
+    (text, i) => text.includes('{{') || (i < end && (text.endsWith('{') || text.endsWith('\\'))) || (i > 0 && text.startsWith('}')),
+  );
+  if (unsure) return null;
   return { literals, paths };
 }
 
