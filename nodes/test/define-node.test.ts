@@ -1,4 +1,4 @@
-import { EVENT, nodeCompleted, nodeFailed, timerFired, type JsonObject } from '@convoflow/engine';
+import { EVENT, nodeCompleted, nodeFailed, timerFired, type JsonObject, type JsonSchema } from '@convoflow/engine';
 import {
   actionNode,
   createNodeScope,
@@ -10,15 +10,16 @@ import {
   type NodeSpec,
 } from '../src/index.js';
 
+const params: JsonSchema = { type: 'object', properties: { text: { type: 'string', format: 'template' } }, required: ['text'] };
 const base = {
   type: 'shout',
   typeVersion: 1,
-  category: 'data',
+  category: 'data' as const,
   title: 'Shout',
   description: 'Saves the text in capitals.',
   icon: 'megaphone',
-  params: { type: 'object', properties: { text: { type: 'string', format: 'template' } }, required: ['text'] },
-} as const;
+  params,
+};
 
 const pureSpec: NodeSpec<{ text: string }> = {
   ...base,
@@ -35,8 +36,8 @@ describe('defineNode', () => {
     expect(node.manifest).toEqual({ ...base, kind: 'pure', outputs: ['next'] });
     expect(JSON.parse(JSON.stringify(node.manifest))).toEqual(node.manifest);
     expect(node.execute).toBeUndefined();
-    const ctx = createNodeScope({ params: { text: 'hi' } });
-    expect(node.behaviour.kind === 'pure' && node.behaviour.resolve(ctx as unknown as typeof ctx & { params: JsonObject })).toEqual({
+    const ctx = createNodeScope<JsonObject>({ params: { text: 'hi' } });
+    expect(node.behaviour.kind === 'pure' && node.behaviour.resolve(ctx)).toEqual({
       output: 'next',
       set: { vars: { shout: 'HI' } },
     });
@@ -73,11 +74,11 @@ describe('defineNode', () => {
   });
 
   it('should require empty outputs and no functions on jump and end nodes', () => {
-    expect(() => defineNode({ ...base, kind: 'end', outputs: ['next'] })).toThrow('outputs must be empty on a end node');
+    expect(() => defineNode({ ...base, kind: 'end' as const, outputs: ['next'] })).toThrow('outputs must be empty on a end node');
     expect(() => defineNode({ ...base, kind: 'jump', outputs: [], resolve: () => ({ output: 'x' }) } as unknown as NodeSpec)).toThrow(
       'resolve is not allowed on a jump node',
     );
-    expect(defineNode({ ...base, kind: 'end', outputs: [] }).behaviour).toEqual({ kind: 'end' });
+    expect(defineNode({ ...base, kind: 'end' as const, outputs: [] }).behaviour).toEqual({ kind: 'end' });
   });
 
   it('should accept writesVariables paths through arrays of objects', () => {
@@ -96,7 +97,7 @@ describe('defineNode', () => {
 describe('nodeOutputs', () => {
   it('should put outputs from an array param before or after the fixed ones', () => {
     const spec = { fixed: ['timeout'], fromParam: { param: 'buttons', key: 'id' } };
-    const params = { buttons: [{ id: 'yes' }, { id: 'no' }, { title: 'no id' }] };
+    const params: JsonObject = { buttons: [{ id: 'yes' }, { id: 'no' }, { title: 'no id' }] };
     expect(nodeOutputs({ outputs: spec }, params)).toEqual(['yes', 'no', 'timeout']);
     expect(nodeOutputs({ outputs: { ...spec, position: 'after' } }, params)).toEqual(['timeout', 'yes', 'no']);
     expect(nodeOutputs({ outputs: spec }, {})).toEqual(['timeout']);
@@ -113,12 +114,12 @@ describe('actionNode', () => {
     failureOutput: 'error',
     execute: async (_ctx, params) => (params.email.endsWith('@example.com') ? { output: 'found', data: { id: 'c-1' } } : { output: 'not_found' }),
   });
-  const ctx = createNodeScope({ nodeId: 'lookup_1', params: { email: 'ada@example.com' } });
+  const ctx = createNodeScope<JsonObject>({ nodeId: 'lookup_1', params: { email: 'ada@example.com' } });
   const on = (event: Parameters<Extract<typeof lookup.behaviour, { kind: 'wait' }>['on']>[1]) =>
-    lookup.behaviour.kind === 'wait' ? lookup.behaviour.on(ctx as never, event, createWaitState({ pendingSeqs: [3] })) : undefined;
+    lookup.behaviour.kind === 'wait' ? lookup.behaviour.on(ctx, event, createWaitState({ pendingSeqs: [3] })) : undefined;
 
   it('should emit executeNode with the rendered params on entering', () => {
-    expect(lookup.behaviour.kind === 'wait' && lookup.behaviour.enter(ctx as never)).toEqual({
+    expect(lookup.behaviour.kind === 'wait' && lookup.behaviour.enter(ctx)).toEqual({
       type: 'stay',
       effects: [{ type: 'executeNode', params: { email: 'ada@example.com' } }],
       waitingFor: 'effect',
@@ -166,11 +167,11 @@ describe('actionNode', () => {
 
 describe('sendNode', () => {
   const notify = sendNode<{ text: string }>({ ...base, type: 'notify', message: ({ params }) => ({ kind: 'text', text: params.text }) });
-  const ctx = createNodeScope({ nodeId: 'n1', params: { text: 'Hello' } });
+  const ctx = createNodeScope<JsonObject>({ nodeId: 'n1', params: { text: 'Hello' } });
 
   it('should have the send outputs and emit sendMessage on entering', () => {
     expect(notify.manifest.outputs).toEqual(['sent', 'window_closed', 'failed']);
-    expect(notify.behaviour.kind === 'wait' && notify.behaviour.enter(ctx as never)).toEqual({
+    expect(notify.behaviour.kind === 'wait' && notify.behaviour.enter(ctx)).toEqual({
       type: 'stay',
       effects: [{ type: 'sendMessage', message: { kind: 'text', text: 'Hello' } }],
       waitingFor: 'effect',
@@ -180,7 +181,7 @@ describe('sendNode', () => {
   it('should leave by the send outcome, treating unknown outcomes as failed', () => {
     const on = (output: string) =>
       notify.behaviour.kind === 'wait' &&
-      notify.behaviour.on(ctx as never, nodeCompleted({ at: 1, nodeId: 'n1', seq: 1, output, data: { providerId: 'wamid.1' } }), createWaitState());
+      notify.behaviour.on(ctx, nodeCompleted({ at: 1, nodeId: 'n1', seq: 1, output, data: { providerId: 'wamid.1' } }), createWaitState());
     expect(on('sent')).toEqual({ type: 'leave', output: 'sent', data: { providerId: 'wamid.1' } });
     expect(on('window_closed')).toMatchObject({ type: 'leave', output: 'window_closed' });
     expect(on('exploded')).toMatchObject({ type: 'leave', output: 'failed' });

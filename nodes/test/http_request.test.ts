@@ -1,0 +1,210 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { nodeCompleted, type JsonObject } from '@convoflow/engine';
+import { HTTP_LIMITS, httpRequestNode, isBlockedAddress, TEST_NOW, type HttpRequestParams } from '../src/index.js';
+import { assertValidParams, enter, on, scopeFor } from './support/behaviour.js';
+import { executionContext } from './support/execution-context.js';
+
+let server: Server;
+let base: string;
+
+const readBody = async (req: IncomingMessage): Promise<string> => {
+  let text = '';
+  for await (const chunk of req) text += String(chunk);
+  return text;
+};
+
+beforeAll(async () => {
+  server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-request-id': 'req-1', 'set-cookie': 'secret=1' });
+      res.end(JSON.stringify(body));
+    };
+    switch (url.pathname) {
+      case '/orders/A1':
+        return json(200, { data: { status: 'shipped', eta: '2025-01-08', items: [{ sku: 'TEE-M', qty: 2 }] } });
+      case '/echo':
+        return json(201, { method: req.method, headers: req.headers, body: await readBody(req) });
+      case '/text':
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        return res.end('pong');
+      case '/missing':
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        return res.end(`not found ${'x'.repeat(5000)}`);
+      case '/redirect':
+        res.writeHead(302, { location: '/orders/A1' });
+        return res.end();
+      case '/post-redirect':
+        res.writeHead(303, { location: '/echo' });
+        return res.end();
+      case '/redirect-loop':
+        res.writeHead(307, { location: '/redirect-loop' });
+        return res.end();
+      case '/redirect-file':
+        res.writeHead(302, { location: 'file:///etc/passwd' });
+        return res.end();
+      case '/huge': {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        const chunk = Buffer.alloc(64 * 1024, 97);
+        for (let i = 0; i < 24; i++) res.write(chunk);
+        return res.end();
+      }
+      case '/huge-declared':
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(5 * 1024 * 1024) });
+        return res.end('short');
+      case '/large-json':
+        return json(200, { blob: 'y'.repeat(HTTP_LIMITS.maxStoredBodyChars), id: 'L1' });
+      default:
+        res.writeHead(500);
+        return res.end();
+    }
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise<void>((done) => server.close(() => done()));
+});
+
+const run = (params: HttpRequestParams, allowPrivateNetwork = true, signal?: AbortSignal) => {
+  assertValidParams(httpRequestNode, params as unknown as JsonObject);
+  const ctx = executionContext(signal ? { allowPrivateNetwork, signal } : { allowPrivateNetwork });
+  const execute = httpRequestNode.execute;
+  if (!execute) throw new Error('http_request has no execute');
+  return execute(ctx, params as unknown as JsonObject);
+};
+
+describe('http_request node: behaviour', () => {
+  it('should emit executeNode with its rendered params, and leave by the reported outcome', () => {
+    const params = { method: 'GET', url: `${base}/orders/A1`, responseMapping: [{ path: 'data.status', variable: 'orderStatus' }] };
+    const ctx = scopeFor(httpRequestNode, { nodeId: 'fetch_order', params });
+    expect(enter(httpRequestNode, ctx)).toEqual({ type: 'stay', effects: [{ type: 'executeNode', params }], waitingFor: 'effect' });
+    const done = nodeCompleted({ at: TEST_NOW, nodeId: 'fetch_order', seq: 2, output: 'success', data: { status: 200 }, set: { vars: { orderStatus: 'shipped' } } });
+    expect(on(httpRequestNode, ctx, done)).toEqual({ type: 'leave', output: 'success', data: { status: 200 }, set: { vars: { orderStatus: 'shipped' } } });
+  });
+});
+
+describe('http_request node: execute against a local server', () => {
+  it('should GET JSON, keep a subset of headers and map fields into variables', async () => {
+    const result = await run({
+      method: 'GET',
+      url: `${base}/orders/A1`,
+      responseMapping: [
+        { path: 'data.status', variable: 'orderStatus' },
+        { path: 'data.items.0.sku', variable: 'firstSku' },
+        { path: 'data.missing', variable: 'nothing' },
+      ],
+    });
+    expect(result).toEqual({
+      output: 'success',
+      data: {
+        status: 200,
+        headers: { 'content-type': 'application/json; charset=utf-8', 'x-request-id': 'req-1' },
+        body: { data: { status: 'shipped', eta: '2025-01-08', items: [{ sku: 'TEE-M', qty: 2 }] } },
+      },
+      set: { vars: { orderStatus: 'shipped', firstSku: 'TEE-M', nothing: null } },
+    });
+  });
+
+  it('should POST a JSON body with headers, a content type and the idempotency key', async () => {
+    const result = await run({
+      method: 'POST',
+      url: `${base}/echo`,
+      headers: [{ name: 'Authorization', value: 'Bearer t0k3n' }, { name: 'Host', value: 'evil.example' }],
+      body: '{"orderId":"A1"}',
+    });
+    expect(result.output).toBe('success');
+    const echoed = result.data?.body as JsonObject;
+    const headers = echoed.headers as JsonObject;
+    expect(echoed.method).toBe('POST');
+    expect(echoed.body).toBe('{"orderId":"A1"}');
+    expect(headers.authorization).toBe('Bearer t0k3n');
+    expect(headers['content-type']).toBe('application/json');
+    expect(headers['idempotency-key']).toBe('run-1:7');
+    expect(headers['user-agent']).toMatch(/^Convoflow/);
+    expect(headers.host).toBe(new URL(base).host);
+  });
+
+  it('should return text bodies as text', async () => {
+    expect(await run({ method: 'GET', url: `${base}/text` })).toMatchObject({ output: 'success', data: { status: 200, body: 'pong' } });
+  });
+
+  it('should leave by error with the status and the start of the body on a non-2xx answer', async () => {
+    const result = await run({ method: 'GET', url: `${base}/missing` });
+    expect(result).toMatchObject({ output: 'error', data: { error: { code: 'http_status' }, status: 404 } });
+    expect((result.data?.body as string).length).toBe(HTTP_LIMITS.errorBodyChars);
+  });
+
+  it('should follow redirects itself, turning a POST into a GET on 303', async () => {
+    expect(await run({ method: 'GET', url: `${base}/redirect` })).toMatchObject({ output: 'success', data: { body: { data: { status: 'shipped' } } } });
+    const posted = await run({ method: 'POST', url: `${base}/post-redirect`, body: 'x' });
+    expect(posted).toMatchObject({ output: 'success', data: { body: { method: 'GET', body: '' } } });
+  });
+
+  it('should stop after five redirects and check every hop', async () => {
+    expect(await run({ method: 'GET', url: `${base}/redirect-loop` })).toMatchObject({ output: 'error', data: { error: { code: 'too_many_redirects' } } });
+    expect(await run({ method: 'GET', url: `${base}/redirect-file` })).toMatchObject({ output: 'error', data: { error: { code: 'unsupported_scheme' } } });
+  });
+
+  it('should refuse a response larger than the cap, declared or streamed', async () => {
+    expect(await run({ method: 'GET', url: `${base}/huge` })).toMatchObject({ output: 'error', data: { error: { code: 'response_too_large' } } });
+    expect(await run({ method: 'GET', url: `${base}/huge-declared` })).toMatchObject({ output: 'error', data: { error: { code: 'response_too_large' } } });
+  });
+
+  it('should not store a large body with the run but still map from it', async () => {
+    const result = await run({ method: 'GET', url: `${base}/large-json`, responseMapping: [{ path: 'id', variable: 'id' }] });
+    expect(result).toMatchObject({ output: 'success', data: { status: 200, bodyOmitted: true }, set: { vars: { id: 'L1' } } });
+    expect(result.data).not.toHaveProperty('body');
+  });
+
+  it('should leave by error when the run is cancelled', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    expect(await run({ method: 'GET', url: `${base}/orders/A1` }, true, controller.signal)).toMatchObject({
+      output: 'error',
+      data: { error: { code: 'aborted' } },
+    });
+  });
+
+  it('should leave by error when nothing listens', async () => {
+    const closed = createServer();
+    await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((done) => closed.close(() => done()));
+    expect(await run({ method: 'GET', url: `http://127.0.0.1:${port}/` })).toMatchObject({ output: 'error', data: { error: { code: 'network_error' } } });
+  });
+});
+
+describe('http_request node: address guard', () => {
+  it.each([
+    ['loopback', () => `${base}/orders/A1`],
+    ['private 10.x', () => 'http://10.0.0.1/'],
+    ['cloud metadata', () => 'http://169.254.169.254/latest/meta-data/'],
+    ['IPv6 loopback', () => 'http://[::1]/'],
+    ['localhost by name', () => `http://localhost:${new URL(base).port}/orders/A1`],
+    ['IPv4-mapped IPv6', () => 'http://[::ffff:127.0.0.1]/'],
+    ['decimal IPv4', () => 'http://2130706433/'],
+  ])('should refuse %s unless private networks are allowed', async (_label, url) => {
+    expect(await run({ method: 'GET', url: url() }, false)).toMatchObject({ output: 'error', data: { error: { code: 'blocked_address' } } });
+  });
+
+  it('should refuse schemes other than http and https, and credentials in the URL', async () => {
+    expect(await run({ method: 'GET', url: 'file:///etc/passwd' }, false)).toMatchObject({ data: { error: { code: 'unsupported_scheme' } } });
+    expect(await run({ method: 'GET', url: 'ftp://example.com/x' }, true)).toMatchObject({ data: { error: { code: 'unsupported_scheme' } } });
+    expect(await run({ method: 'GET', url: 'http://user:pw@example.com/' }, true)).toMatchObject({ data: { error: { code: 'invalid_url' } } });
+    expect(await run({ method: 'GET', url: 'not a url' }, true)).toMatchObject({ data: { error: { code: 'invalid_url' } } });
+  });
+
+  it('should classify addresses', () => {
+    const blocked = [
+      '0.0.0.0', '10.255.0.1', '100.64.0.1', '100.127.255.254', '127.0.0.1', '169.254.169.254', '172.16.0.1', '172.31.255.255',
+      '192.168.1.1', '198.18.0.1', '224.0.0.1', '255.255.255.255', '::', '::1', 'fe80::1%eth0', 'fd00::1', 'fc00::1', 'ff02::1',
+      '::ffff:10.0.0.1', '::ffff:a9fe:a9fe', '64:ff9b::a00:1', '2002:0a00:0001::1', '2001:db8::1', 'not-an-ip',
+    ];
+    const allowed = ['8.8.8.8', '1.1.1.1', '172.15.255.255', '172.32.0.1', '100.128.0.1', '192.169.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', '2002:0808:0808::1'];
+    expect(blocked.filter((ip) => !isBlockedAddress(ip))).toEqual([]);
+    expect(allowed.filter((ip) => isBlockedAddress(ip))).toEqual([]);
+  });
+});
