@@ -132,10 +132,10 @@ describe('validate: never throws', () => {
     expect(diagnostics[0]!.message).toContain('Node "Bye": the settings of "End" cannot be checked');
   });
 
-  it('should never throw on 1,000 random corruptions of a valid flow', () => {
+  it('should never throw on 400 random corruptions of a valid flow', () => {
     const random = prng(20240501);
     let doc: unknown = validFlow();
-    for (let i = 0; i < 1_000; i++) {
+    for (let i = 0; i < 400; i++) {
       const input = mutate(i % 10 === 0 ? validFlow() : doc, random);
       let diagnostics: Diagnostic[] = [];
       expect(() => (diagnostics = validate(input, validateCatalogue))).not.toThrow();

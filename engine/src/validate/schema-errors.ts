@@ -115,8 +115,10 @@ function translate(
       const extra = String(p.additionalProperty);
       path = `${path}/${escapePointer(extra)}`;
       problem = `has an unknown ${noun} "${extra}"`;
-      if (rel.length === 0) field = '';
-      if (rel.length === 0) title = undefined;
+      if (rel.length === 0) {
+        field = '';
+        title = undefined;
+      }
       break;
     }
     case 'type':
