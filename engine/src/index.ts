@@ -98,3 +98,8 @@ export type { CompiledFlow, CompiledNode, CompiledSettings } from './compile/com
 export { FlowCompileError } from './compile/flow-compile-error.js';
 export type { FlowCompileProblem } from './compile/flow-compile-error.js';
 export { start, step } from './step.js';
+export { simulate, runScenario, messageText } from './simulate/simulate.js';
+export type { SimulationReport, SimulationStepLog } from './simulate/simulate.js';
+export { checkScenario } from './simulate/scenario.js';
+export type { Scenario, ScenarioStep, ScenarioExpectation, NodeMock } from './simulate/scenario.js';
+export { formatReport } from './simulate/format-report.js';

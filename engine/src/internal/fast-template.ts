@@ -62,9 +62,11 @@ function parse(template: string): SimpleTemplate | null {
 
 function lookup(scope: TemplateScope, path: string[], template: string): unknown {
   let at: unknown = scope;
-  for (const segment of path) {
+  for (let i = 0; i < path.length; i++) {
+    const segment = path[i] as string;
     if (typeof at !== 'object' || at === null || !(segment in at)) {
-      throw new TemplateError(`"${segment}" not defined in ${describe(at)}`, template);
+      const parent = i === 0 ? 'the template scope' : path.slice(0, i).join('.');
+      throw new TemplateError(`"${segment}" not defined in ${parent}${i > 0 && (typeof at !== 'object' || at === null) ? ` (${describe(at)})` : ''}`, template);
     }
     // Like handlebars with prototype access off: an inherited property reads as undefined.
     at = Object.prototype.hasOwnProperty.call(at, segment) ? (at as Record<string, unknown>)[segment] : undefined;
@@ -75,5 +77,5 @@ function lookup(scope: TemplateScope, path: string[], template: string): unknown
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
-  return typeof value === 'object' ? '[object Object]' : typeof value;
+  return `a ${typeof value}`;
 }
