@@ -1,0 +1,118 @@
+import { fileURLToPath } from 'node:url';
+import type { Application } from 'express';
+import { Counter } from 'prom-client';
+import type { Catalogue } from '@convoflow/engine';
+import { builtinCatalogue } from '@convoflow/nodes';
+import { createApp } from './app.js';
+import type { ServerConfig } from './config.js';
+import { createSimulatorChannel } from './channels/simulator/simulator-channel.js';
+import type { ChannelAdapter } from './channels/channel-port.js';
+import { seedDemo, type DemoSeed } from './demo/seed-demo.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { createRuntime, type Runtime } from './runtime/create-runtime.js';
+import { createAgendaScheduler, SqliteAgendaBackend, createMongoSchedulerBackend } from './scheduler/index.js';
+import { createStore } from './storage/create-store.js';
+import type { StoragePort } from './storage/storage-port.js';
+
+/** A wired server process: everything `server.ts` starts, also what tests start in process. */
+export interface ServerParts {
+  app: Application;
+  store: StoragePort;
+  runtime: Runtime;
+  logger: Logger;
+  metrics: Metrics;
+  demo?: DemoSeed;
+  /** Stops the runtime (draining in-flight effects), the retention job and the store. */
+  close(): Promise<void>;
+}
+
+const EXAMPLE_FLOWS = fileURLToPath(new URL('../../examples/flows', import.meta.url));
+
+/**
+ * Opens the store, applies migrations, seeds the demo workspace when asked, and wires the scheduler,
+ * runtime and HTTP app. Starts the runtime's workers; does not listen.
+ */
+export async function bootstrap(
+  config: ServerConfig,
+  options: { catalogue?: Catalogue; logger?: Logger; channels?: ChannelAdapter[]; fetch?: typeof fetch } = {},
+): Promise<ServerParts> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const catalogue = options.catalogue ?? builtinCatalogue;
+  const metrics = createMetrics();
+  const store = createStore(
+    config.mongodbUri
+      ? { mongodbUri: config.mongodbUri }
+      : { sqliteFile: config.sqliteFile, synchronous: config.sqliteSynchronous },
+  );
+  await store.migrate();
+
+  const backend =
+    store.kind === 'sqlite' ? new SqliteAgendaBackend(store.db) : createMongoSchedulerBackend(config.mongodbUri ?? '');
+  const scheduler = createAgendaScheduler({
+    backend,
+    processEvery: config.schedulerPollMs,
+    onError: (err) => logger.error({ err }, 'scheduler error'),
+  });
+
+  const runsEnded = new Counter({ name: 'convoflow_runs_ended_total', help: 'Runs that ended, by status.', labelNames: ['status'] as const, registers: [metrics.registry] });
+  const effectsDone = new Counter({ name: 'convoflow_effects_total', help: 'Effects performed, by type and result.', labelNames: ['type', 'result'] as const, registers: [metrics.registry] });
+  const inbound = new Counter({ name: 'convoflow_inbound_events_total', help: 'Inbound events journaled, by kind.', labelNames: ['kind'] as const, registers: [metrics.registry] });
+
+  const channels = new Map<string, ChannelAdapter>([['simulator', createSimulatorChannel()]]);
+  for (const adapter of options.channels ?? []) channels.set(adapter.channel, adapter);
+
+  const runtime = createRuntime({
+    store,
+    catalogue,
+    scheduler,
+    channels,
+    fetch: options.fetch ?? fetch,
+    pollMs: config.pollMs,
+    log: (level, message, data) => logger[level](data ?? {}, message),
+    hooks: {
+      onRunEnded: (run) => runsEnded.inc({ status: run.status }),
+      onEffect: (type, ok) => effectsDone.inc({ type, result: ok ? 'ok' : 'error' }),
+      onInbound: (kind) => inbound.inc({ kind }),
+    },
+  });
+
+  let demo: DemoSeed | undefined;
+  if (config.seedDemo) {
+    demo = await seedDemo({
+      store,
+      catalogue,
+      flowsDir: EXAMPLE_FLOWS,
+      dataDir: config.dataDir,
+      ...(config.adminKey ? { adminKey: config.adminKey } : {}),
+      allowPrivateNetwork: config.demoAllowPrivateNetwork,
+      now: Date.now(),
+    });
+  }
+
+  await runtime.start();
+  const app = createApp({ store, runtime, catalogue, logger, metrics, config: { embedTokenSecret: config.embedTokenSecret } });
+
+  const retention = setInterval(() => {
+    void (async () => {
+      const report = await store.prune(config.retention, Date.now());
+      if (store.kind === 'sqlite') await store.vacuum();
+      logger.info({ report }, 'retention pruned');
+    })().catch((err: unknown) => logger.error({ err }, 'retention failed'));
+  }, config.retention.everyMs);
+  retention.unref();
+
+  return {
+    app,
+    store,
+    runtime,
+    logger,
+    metrics,
+    ...(demo ? { demo } : {}),
+    async close() {
+      clearInterval(retention);
+      await runtime.stop();
+      await store.close();
+    },
+  };
+}
