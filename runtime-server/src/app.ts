@@ -15,6 +15,10 @@ import { createMetrics, type Metrics } from './observability/metrics.js';
 import type { RuntimePort } from './runtime/runtime-port.js';
 import type { StoragePort } from './storage/storage-port.js';
 
+// Compiled schemas are the same for every app in the process; compiling the flow schema is the
+// expensive part of createApp, so it happens once.
+let validator: ReturnType<typeof createRequestValidator> | undefined;
+
 /** Settings of the HTTP layer. */
 export interface AppConfig {
   /**
@@ -83,7 +87,7 @@ export function createApp(deps: AppDeps): Application {
     });
     return document;
   });
-  const validator = createRequestValidator(API_SCHEMAS);
+  validator ??= createRequestValidator(API_SCHEMAS);
 
   const app = express();
   app.disable('x-powered-by');

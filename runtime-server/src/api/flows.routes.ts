@@ -1,5 +1,4 @@
-import * as engine from '@convoflow/engine';
-import { validate, type Catalogue, type FlowDefinition, type JsonObject } from '@convoflow/engine';
+import { checkScenario, simulate, validate, type FlowDefinition, type JsonObject, type Scenario } from '@convoflow/engine';
 import { HttpProblem, type FieldError } from '../http/problem.js';
 import { defineRoute, type ParameterSpec, type RouteSpec } from '../http/route.js';
 import type { FlowRecord } from '../storage/storage-port.js';
@@ -7,22 +6,6 @@ import type { ApiContext } from './context.js';
 import { flowSummaryView, flowView, parseIfMatch, parseVersion, revisionTag, versionSummaryView, versionView } from './views.js';
 
 type Diagnostic = ReturnType<typeof validate>[number];
-
-/** The report of a flow test run, as the engine's `simulate` returns it. */
-export interface TestRunReport {
-  passed: boolean;
-  failures: unknown[];
-  path: unknown[];
-  sent: unknown[];
-  vars: unknown;
-  status: string;
-  outcome?: string;
-}
-type Simulate = (flow: FlowDefinition, catalogue: Catalogue, scenario: JsonObject) => TestRunReport;
-
-// Read through the namespace so the API still loads while the engine's simulator is being written;
-// the route answers 501 until `simulate` is exported.
-const simulate = (engine as unknown as { simulate?: Simulate }).simulate;
 
 const tag = 'flows';
 const ifMatch: Record<string, ParameterSpec> = {
@@ -141,6 +124,7 @@ export function flowRoutes(ctx: ApiContext): RouteSpec[] {
       handle: async ({ auth, params }) => {
         const flow = await requireFlow(ctx, auth.workspaceId, params.id);
         if (!(await store.flows.delete(auth.workspaceId, flow.id))) throw HttpProblem.notFound('flow', flow.id);
+        if (flow.activeVersion !== undefined) await ctx.runtime.flowsChanged(auth.workspaceId);
         return { status: 204 };
       },
     }),
@@ -195,6 +179,7 @@ export function flowRoutes(ctx: ApiContext): RouteSpec[] {
           });
         }
         const version = await store.flows.publish(auth.workspaceId, flow.id, auth.subject, ctx.now());
+        await ctx.runtime.flowsChanged(auth.workspaceId);
         return {
           status: 201,
           body: { version: versionView(version, version.version), diagnostics },
@@ -248,6 +233,7 @@ export function flowRoutes(ctx: ApiContext): RouteSpec[] {
         if (!version) throw HttpProblem.validation([{ field: '/version', message: `flow ${flow.id} has no version ${body.version}` }]);
         const updated = await store.flows.activate(auth.workspaceId, flow.id, body.version, ctx.now());
         if (!updated) throw HttpProblem.notFound('flow', flow.id);
+        await ctx.runtime.flowsChanged(auth.workspaceId);
         return { status: 200, body: flowView(updated) };
       },
     }),
@@ -256,23 +242,26 @@ export function flowRoutes(ctx: ApiContext): RouteSpec[] {
       path: '/api/flows/:id/test-run',
       operationId: 'testRunFlow',
       summary: 'Run the draft against a test scenario in the engine simulator',
-      description: 'Nothing is sent and nothing is stored: the simulator mocks every node outcome the scenario names.',
+      description: 'Nothing is sent and nothing is stored: the simulator plays the scenario\'s messages, advances a virtual clock and mocks node outcomes. A failed expectation is a 200 with passed=false; a draft with errors or a malformed scenario is a 422.',
       tag,
       permission: 'flows:read',
       body: { schema: 'TestScenario' },
       responses: {
         200: { description: 'The report (passed is false when an expectation failed)', schema: 'TestReport' },
-        422: { description: 'The draft cannot run or the scenario is invalid', schema: 'Problem' },
-        501: { description: 'This build has no simulator', schema: 'Problem' },
+        422: { description: 'The draft has errors (see `diagnostics`) or the scenario is malformed', schema: 'Problem' },
       },
       handle: async ({ auth, params, body }) => {
         const flow = await requireFlow(ctx, auth.workspaceId, params.id);
-        if (!simulate) throw new HttpProblem(501, 'not-implemented', 'The flow simulator is not available in this build.');
-        try {
-          return { status: 200, body: simulate(flow.draft, catalogue, body) };
-        } catch (err) {
-          throw simulationProblem(err);
+        const problems = checkScenario(body);
+        if (problems.length > 0) throw HttpProblem.validation(problems.map(scenarioFieldError), 'The scenario is malformed.');
+        const diagnostics = validate(flow.draft, catalogue);
+        if (hasErrors(diagnostics)) {
+          throw new HttpProblem(422, 'flow-invalid', 'The draft has errors; fix them before testing it.', {
+            errors: diagnosticErrors(diagnostics),
+            extensions: { diagnostics: diagnostics as unknown as JsonObject[] },
+          });
         }
+        return { status: 200, body: simulate(flow.draft, catalogue, body as unknown as Scenario) };
       },
     }),
     defineRoute<{ contactId: string; vars?: JsonObject; idempotencyKey?: string }>({
@@ -305,22 +294,12 @@ export function flowRoutes(ctx: ApiContext): RouteSpec[] {
   ];
 }
 
-/** A scenario the simulator refuses (or a draft it cannot compile) is the caller's problem: 422. */
-function simulationProblem(err: unknown): HttpProblem {
-  const e = err as { name?: unknown; message?: unknown; diagnostics?: unknown; code?: unknown; path?: unknown };
-  const message = typeof e.message === 'string' ? e.message : 'The scenario could not be run.';
-  if (Array.isArray(e.diagnostics)) {
-    const diagnostics = e.diagnostics as Diagnostic[];
-    return new HttpProblem(422, 'flow-invalid', message, {
-      errors: diagnosticErrors(diagnostics),
-      extensions: { diagnostics: diagnostics as unknown as JsonObject[] },
-    });
-  }
-  if (typeof e.code === 'string') {
-    return new HttpProblem(422, 'scenario-invalid', message, {
-      errors: [{ field: typeof e.path === 'string' && e.path ? e.path : '/', message }],
-      extensions: { code: e.code },
-    });
-  }
-  throw err;
+/**
+ * Turns a scenario problem (`steps[2].advance must be ...`, `scenario.name must be ...`) into a
+ * field error with a JSON pointer (`/steps/2/advance`). Pure.
+ */
+function scenarioFieldError(problem: string): FieldError {
+  const m = /^(?:scenario\.)?([A-Za-z0-9_$-]+(?:\.[A-Za-z0-9_$-]+|\[\d+\])*)\s/.exec(problem);
+  const path = m?.[1]?.replace(/\[(\d+)\]/g, '.$1').split('.') ?? [];
+  return { field: path.length > 0 && !problem.startsWith('the scenario') ? `/${path.join('/')}` : '/', message: problem };
 }

@@ -11,7 +11,8 @@ export const PROBLEM_JSON = 'application/problem+json';
  *
  * - HttpProblem: as thrown.
  * - body-parser errors: malformed JSON 400, too large 413, unsupported charset/encoding 415.
- * - StorageError codes: NOT_FOUND 404, CONFLICT 409, BAD_CURSOR 422, BUSY/UNAVAILABLE/NOT_MIGRATED 503.
+ * - StorageError codes: NOT_FOUND 404, CONFLICT 409, BAD_CURSOR 422, BUSY/UNAVAILABLE/NOT_MIGRATED 503
+ *   (and raw SQLite unique-constraint / busy errors alike).
  * - anything else: 500 with a generic detail (the error itself goes to the log only).
  */
 export function toProblem(err: unknown, instance: string, requestId?: string): ProblemDocument {
@@ -45,6 +46,16 @@ export function toProblem(err: unknown, instance: string, requestId?: string): P
       case 'UNAVAILABLE':
       case 'NOT_MIGRATED':
         return problemDocument(503, 'unavailable', 'The store is unavailable; retry shortly.', instance, extra);
+    }
+  }
+  // A raw driver error that escaped the store's own mapping (seen under jest, where a second module
+  // registry loads better-sqlite3 again and `instanceof SqliteError` fails): same meaning, same status.
+  if (e.name === 'SqliteError' && typeof e.code === 'string') {
+    if (e.code.startsWith('SQLITE_CONSTRAINT_UNIQUE') || e.code.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY')) {
+      return problemDocument(409, 'conflict', 'A record with this key already exists.', instance, extra);
+    }
+    if (e.code.startsWith('SQLITE_BUSY') || e.code.startsWith('SQLITE_LOCKED')) {
+      return problemDocument(503, 'unavailable', 'The store is busy; retry shortly.', instance, extra);
     }
   }
   const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 500;

@@ -1,0 +1,250 @@
+import { readFileSync } from 'node:fs';
+import request from 'supertest';
+import { createHarness, matchesSchema, validFlow, type Harness } from './api-support.js';
+
+let h: Harness;
+beforeEach(async () => {
+  h = await createHarness();
+});
+afterEach(async () => {
+  await h.close();
+});
+
+const exampleFlow = (name: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(new URL(`../../examples/flows/${name}.flow.json`, import.meta.url), 'utf8')) as Record<string, unknown>;
+
+async function createFlow(id = 'f1', overrides: Record<string, unknown> = {}) {
+  return request(h.app).post('/api/flows').set(h.auth()).send({ ...validFlow(id), ...overrides }).expect(201);
+}
+
+describe('creating and reading flows', () => {
+  it('should create a flow and return it with diagnostics, Location and ETag', async () => {
+    const res = await createFlow('f1');
+    expect(matchesSchema('FlowWithDiagnostics', res.body)).toEqual([]);
+    expect(res.body.flow).toMatchObject({ id: 'f1', name: 'Flow f1', revision: 1, latestVersion: 0 });
+    expect(res.body.diagnostics).toEqual([]);
+    expect(res.headers.location).toBe('/api/flows/f1');
+    expect(res.headers.etag).toBe('"1"');
+  });
+
+  it('should save a draft with semantic problems and report them as diagnostics', async () => {
+    const res = await createFlow('f1', { triggers: [] });
+    expect(res.body.diagnostics).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'NO_TRIGGER', path: '/triggers' })]));
+  });
+
+  it('should refuse a structurally invalid document with 422 naming each field', async () => {
+    const { name: _name, ...noName } = validFlow('f1');
+    const res = await request(h.app)
+      .post('/api/flows')
+      .set(h.auth())
+      .send({ ...noName, nodes: [{ id: 'n 1', type: 'end', typeVersion: 0, position: { x: 0, y: 0 }, params: {} }], extra: 1 })
+      .expect(422);
+    expect(res.headers['content-type']).toMatch(/problem\+json/);
+    const fields = (res.body.errors as { field: string }[]).map((e) => e.field);
+    expect(fields).toEqual(expect.arrayContaining(['/name', '/extra', '/nodes/0/id', '/nodes/0/typeVersion']));
+    expect(res.body).toMatchObject({ status: 422, title: 'Unprocessable Content' });
+  });
+
+  it('should answer 409 when the flow id is taken in the workspace', async () => {
+    await createFlow('f1');
+    const res = await request(h.app).post('/api/flows').set(h.auth()).send(validFlow('f1')).expect(409);
+    expect(res.body.status).toBe(409);
+  });
+
+  it('should list summaries and get one flow with its draft', async () => {
+    await createFlow('f1');
+    await createFlow('f2');
+    const list = await request(h.app).get('/api/flows').set(h.auth('staff')).expect(200);
+    expect(matchesSchema('FlowList', list.body)).toEqual([]);
+    expect(list.body.items.map((f: { id: string }) => f.id).sort()).toEqual(['f1', 'f2']);
+    expect(list.body.items[0].draft).toBeUndefined();
+    const one = await request(h.app).get('/api/flows/f2').set(h.auth('staff')).expect(200);
+    expect(matchesSchema('Flow', one.body)).toEqual([]);
+    expect(one.body.draft).toEqual(validFlow('f2'));
+    expect(one.headers.etag).toBe('"1"');
+  });
+
+  it('should answer 404 for a flow that does not exist', async () => {
+    const res = await request(h.app).get('/api/flows/missing').set(h.auth()).expect(404);
+    expect(res.body.detail).toContain('missing');
+  });
+});
+
+describe('updating drafts', () => {
+  it('should update with If-Match and bump the revision', async () => {
+    await createFlow('f1');
+    const res = await request(h.app).put('/api/flows/f1').set(h.auth('staff')).set('if-match', '"1"').send(validFlow('f1', { name: 'Renamed' })).expect(200);
+    expect(res.body.flow).toMatchObject({ name: 'Renamed', revision: 2 });
+    expect(res.headers.etag).toBe('"2"');
+  });
+
+  it('should accept the revision in the body instead of the header', async () => {
+    await createFlow('f1');
+    const res = await request(h.app).put('/api/flows/f1').set(h.auth()).send({ ...validFlow('f1', { name: 'Again' }), revision: 1 }).expect(200);
+    expect(res.body.flow.revision).toBe(2);
+    expect(res.body.flow.draft.revision).toBeUndefined();
+  });
+
+  it('should answer 409 with the current revision when the draft moved on', async () => {
+    await createFlow('f1');
+    await request(h.app).put('/api/flows/f1').set(h.auth()).set('if-match', '1').send(validFlow('f1', { name: 'First' })).expect(200);
+    const res = await request(h.app).put('/api/flows/f1').set(h.auth()).set('if-match', '1').send(validFlow('f1', { name: 'Stale' })).expect(409);
+    expect(res.body).toMatchObject({ status: 409, currentRevision: 2 });
+    expect(res.headers.etag).toBe('"2"');
+  });
+
+  it('should answer 428 without a revision, and 422 for a bad If-Match or a different id', async () => {
+    await createFlow('f1');
+    const none = await request(h.app).put('/api/flows/f1').set(h.auth()).send(validFlow('f1')).expect(428);
+    expect(none.body.errors[0].field).toBe('header.If-Match');
+    const bad = await request(h.app).put('/api/flows/f1').set(h.auth()).set('if-match', 'yesterday').send(validFlow('f1')).expect(422);
+    expect(bad.body.errors[0].field).toBe('header.If-Match');
+    const other = await request(h.app).put('/api/flows/f1').set(h.auth()).set('if-match', '1').send(validFlow('f2')).expect(422);
+    expect(other.body.errors).toEqual([{ field: '/id', message: 'must be "f1", the id of this flow' }]);
+    const invalid = await request(h.app).put('/api/flows/f1').set(h.auth()).set('if-match', '1').send({ ...validFlow('f1'), revision: 'one' }).expect(422);
+    expect(invalid.body.errors[0].field).toBe('/revision');
+  });
+
+  it('should delete a flow (204) and then not find it', async () => {
+    await createFlow('f1');
+    await request(h.app).post('/api/flows/f1/publish').set(h.auth()).expect(201);
+    await request(h.app).delete('/api/flows/f1').set(h.auth()).expect(204);
+    expect(h.runtime.flowChanges).toEqual([h.ws, h.ws]);
+    await request(h.app).get('/api/flows/f1').set(h.auth()).expect(404);
+    await request(h.app).delete('/api/flows/f1').set(h.auth()).expect(404);
+  });
+});
+
+describe('validating', () => {
+  it('should validate the stored draft', async () => {
+    await createFlow('f1', { triggers: [] });
+    const res = await request(h.app).post('/api/flows/f1/validate').set(h.auth('staff')).expect(200);
+    expect(matchesSchema('ValidationReport', res.body)).toEqual([]);
+    expect(res.body.valid).toBe(true);
+    expect(res.body.diagnostics[0]).toMatchObject({ code: 'NO_TRIGGER' });
+  });
+
+  it('should validate a document from the body, however malformed, without saving it', async () => {
+    const ok = await request(h.app).post('/api/validate').set(h.auth()).send(exampleFlow('welcome-buttons')).expect(200);
+    expect(ok.body).toEqual({ valid: true, diagnostics: [] });
+    const bad = await request(h.app).post('/api/validate').set(h.auth()).send({ nodes: 'no' }).expect(200);
+    expect(bad.body.valid).toBe(false);
+    expect(bad.body.diagnostics.length).toBeGreaterThan(0);
+    const list = await request(h.app).get('/api/flows').set(h.auth()).expect(200);
+    expect(list.body.items).toEqual([]);
+  });
+});
+
+describe('publishing, versions and rollback', () => {
+  it('should refuse to publish a draft with errors: 422 with diagnostics and field errors', async () => {
+    await createFlow('f1', { nodes: [{ id: 'n1', type: 'no_such_node', typeVersion: 1, position: { x: 0, y: 0 }, params: {} }] });
+    const res = await request(h.app).post('/api/flows/f1/publish').set(h.auth()).expect(422);
+    expect(res.body.diagnostics).toEqual([expect.objectContaining({ code: 'UNKNOWN_NODE_TYPE', path: '/nodes/0/type', nodeId: 'n1' })]);
+    expect(res.body.errors).toEqual([{ field: '/nodes/0/type', message: expect.stringContaining('no_such_node') }]);
+  });
+
+  it('should publish versions, list and get them, and roll back', async () => {
+    await request(h.app).post('/api/flows').set(h.auth()).send(exampleFlow('welcome-buttons')).expect(201);
+    const v1 = await request(h.app).post('/api/flows/welcome-buttons/publish').set(h.auth('team_admin')).expect(201);
+    expect(matchesSchema('Published', v1.body)).toEqual([]);
+    expect(v1.body.version).toMatchObject({ flowId: 'welcome-buttons', version: 1, active: true, publishedBy: `key:${h.keyIds.team_admin}` });
+    expect(v1.headers.location).toBe('/api/flows/welcome-buttons/versions/1');
+    const draft = (await request(h.app).get('/api/flows/welcome-buttons').set(h.auth())).body;
+    await request(h.app).put('/api/flows/welcome-buttons').set(h.auth()).set('if-match', String(draft.revision)).send({ ...draft.draft, name: 'Welcome v2' }).expect(200);
+    await request(h.app).post('/api/flows/welcome-buttons/publish').set(h.auth()).expect(201);
+
+    const versions = await request(h.app).get('/api/flows/welcome-buttons/versions').set(h.auth('staff')).expect(200);
+    expect(matchesSchema('FlowVersionList', versions.body)).toEqual([]);
+    expect(versions.body.items.map((v: { version: number; active: boolean }) => [v.version, v.active])).toEqual([[1, false], [2, true]]);
+    const one = await request(h.app).get('/api/flows/welcome-buttons/versions/1').set(h.auth('staff')).expect(200);
+    expect(matchesSchema('FlowVersion', one.body)).toEqual([]);
+    expect(one.body.definition.name).toBe('Welcome menu');
+    await request(h.app).get('/api/flows/welcome-buttons/versions/9').set(h.auth()).expect(404);
+    await request(h.app).get('/api/flows/welcome-buttons/versions/one').set(h.auth()).expect(404);
+
+    const rolled = await request(h.app).post('/api/flows/welcome-buttons/rollback').set(h.auth()).send({ version: 1 }).expect(200);
+    expect(rolled.body).toMatchObject({ activeVersion: 1, latestVersion: 2 });
+    // publish, publish, rollback: the runtime re-reads the active flows (scheduled triggers) each time
+    expect(h.runtime.flowChanges).toEqual([h.ws, h.ws, h.ws]);
+    const missing = await request(h.app).post('/api/flows/welcome-buttons/rollback').set(h.auth()).send({ version: 7 }).expect(422);
+    expect(missing.body.errors).toEqual([{ field: '/version', message: 'flow welcome-buttons has no version 7' }]);
+    const invalid = await request(h.app).post('/api/flows/welcome-buttons/rollback').set(h.auth()).send({ version: 0 }).expect(422);
+    expect(invalid.body.errors[0].field).toBe('/version');
+  });
+
+  it('should answer 404 when publishing or listing versions of a missing flow', async () => {
+    await request(h.app).post('/api/flows/nope/publish').set(h.auth()).expect(404);
+    await request(h.app).get('/api/flows/nope/versions').set(h.auth()).expect(404);
+    await request(h.app).post('/api/flows/nope/rollback').set(h.auth()).send({ version: 1 }).expect(404);
+  });
+});
+
+describe('starting runs by API', () => {
+  it('should journal an API start for a published flow and a known contact (202)', async () => {
+    await createFlow('f1');
+    await request(h.app).post('/api/flows/f1/publish').set(h.auth()).expect(201);
+    const contact = await h.store.contacts.create(h.ws, { name: 'Ann' }, [], h.clock.now);
+    const res = await request(h.app)
+      .post('/api/flows/f1/runs')
+      .set(h.auth('staff'))
+      .set('idempotency-key', 'order-42')
+      .send({ contactId: contact.id, vars: { order: 42 } })
+      .expect(202);
+    expect(matchesSchema('Accepted', res.body)).toEqual([]);
+    expect(res.body.accepted).toBe(true);
+    const [entry] = await h.store.journal.pendingForKey(`${h.ws}/${contact.id}`, 10);
+    expect(entry).toMatchObject({ id: res.body.journalId, kind: 'api', payload: { flowId: 'f1', contactId: contact.id, vars: { order: 42 } } });
+    const again = await request(h.app).post('/api/flows/f1/runs').set(h.auth()).set('idempotency-key', 'order-42').send({ contactId: contact.id }).expect(202);
+    expect(again.body).toEqual({ accepted: false, journalId: res.body.journalId });
+  });
+
+  it('should answer 409 for an unpublished flow and 422 for an unknown contact', async () => {
+    await createFlow('f1');
+    const contact = await h.store.contacts.create(h.ws, {}, [], h.clock.now);
+    const unpublished = await request(h.app).post('/api/flows/f1/runs').set(h.auth()).send({ contactId: contact.id }).expect(409);
+    expect(unpublished.body.detail).toMatch(/publish/);
+    await request(h.app).post('/api/flows/f1/publish').set(h.auth()).expect(201);
+    const unknown = await request(h.app).post('/api/flows/f1/runs').set(h.auth()).send({ contactId: 'nobody' }).expect(422);
+    expect(unknown.body.errors).toEqual([{ field: '/contactId', message: 'no contact nobody in this workspace' }]);
+    const noContact = await request(h.app).post('/api/flows/f1/runs').set(h.auth()).send({ vars: {} }).expect(422);
+    expect(noContact.body.errors).toEqual([{ field: '/contactId', message: 'is required' }]);
+  });
+});
+
+describe('test runs', () => {
+  const scenario = (name: string) => JSON.parse(readFileSync(new URL(`../../examples/flows/${name}.scenario.json`, import.meta.url), 'utf8'));
+
+  it('should run the draft in the engine simulator and return its report', async () => {
+    await request(h.app).post('/api/flows').set(h.auth()).send(exampleFlow('welcome-buttons')).expect(201);
+    const res = await request(h.app).post('/api/flows/welcome-buttons/test-run').set(h.auth('staff')).send(scenario('welcome-buttons')).expect(200);
+    expect(matchesSchema('TestReport', res.body)).toEqual([]);
+    expect(res.body).toMatchObject({ passed: true, failures: [] });
+    expect(res.body.path[0]).toBe('welcome');
+    expect(await h.store.runs.list(h.ws, {})).toEqual({ items: [] });
+  });
+
+  it('should report failed expectations as passed=false with reasons (200)', async () => {
+    await request(h.app).post('/api/flows').set(h.auth()).send(exampleFlow('welcome-buttons')).expect(201);
+    const wrong = { ...scenario('welcome-buttons'), expect: { path: ['nowhere'] } };
+    const res = await request(h.app).post('/api/flows/welcome-buttons/test-run').set(h.auth()).send(wrong).expect(200);
+    expect(res.body.passed).toBe(false);
+    expect(res.body.failures.length).toBeGreaterThan(0);
+  });
+
+  it('should answer 422 naming the bad scenario fields', async () => {
+    await createFlow('f1');
+    const res = await request(h.app).post('/api/flows/f1/test-run').set(h.auth()).send({ name: 'x', steps: [{ send: 'hi' }, { advance: 'soon' }] }).expect(422);
+    expect(res.body.errors).toEqual([{ field: '/steps/1/advance', message: expect.stringContaining('ISO-8601 duration') }]);
+    const noName = await request(h.app).post('/api/flows/f1/test-run').set(h.auth()).send({ steps: [] }).expect(422);
+    expect(noName.body.errors).toEqual([{ field: '/name', message: 'is required' }]);
+    const notObject = await request(h.app).post('/api/flows/f1/test-run').set(h.auth()).send([1, 2]).expect(422);
+    expect(notObject.body.errors[0]).toMatchObject({ field: '/' });
+  });
+
+  it('should answer 422 with diagnostics when the draft has errors, and 404 for a missing flow', async () => {
+    await createFlow('f1', { nodes: [{ id: 'n1', type: 'no_such_node', typeVersion: 1, position: { x: 0, y: 0 }, params: {} }] });
+    const res = await request(h.app).post('/api/flows/f1/test-run').set(h.auth()).send({ name: 'x' }).expect(422);
+    expect(res.body.diagnostics[0]).toMatchObject({ code: 'UNKNOWN_NODE_TYPE' });
+    await request(h.app).post('/api/flows/none/test-run').set(h.auth()).send({ name: 'x' }).expect(404);
+  });
+});
