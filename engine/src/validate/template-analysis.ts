@@ -42,17 +42,18 @@ export function analyseTemplate(template: string): TemplateAnalysis {
 function simpleTemplate(template: string): TemplateAnalysis | undefined {
   if (template.includes('\\')) return undefined;
   const references: string[] = [];
-  let rest = '';
   let last = 0;
   for (const match of template.matchAll(SIMPLE_MUSTACHE)) {
+    // A `{{` between two simple placeholders opens something this fast path does not know.
+    const open = template.indexOf('{{', last);
+    if (open < match.index) return undefined;
     const path = match[1] as string;
-    if (NOT_A_PATH.has(path.split('.')[0] as string)) return undefined;
+    const head = path.includes('.') ? path.slice(0, path.indexOf('.')) : path;
+    if (NOT_A_PATH.has(head)) return undefined;
     if (!references.includes(path)) references.push(path);
-    rest += template.slice(last, match.index);
     last = match.index + match[0].length;
   }
-  rest += template.slice(last);
-  return rest.includes('{{') ? undefined : { problem: undefined, references };
+  return template.includes('{{', last) ? undefined : { problem: undefined, references };
 }
 
 function parseTemplate(template: string): TemplateAnalysis {
