@@ -5,6 +5,7 @@ import {
   CONDITION_OPERATOR_INFO,
   CONDITION_RULE_ANCHOR,
   ConditionError,
+  ConvoflowError,
   conditionFields,
   conditionRuleRef,
   conditionRuleSchema,
@@ -239,6 +240,12 @@ describe('evaluateCondition: groups and paths', () => {
     const bad = { all: [leaf('vars.a', 'is_set'), { field: 'vars.b', operator: 'resembles', value: 1 }] } as unknown as ConditionRule;
     expect(() => check(bad)).toThrow(ConditionError);
     expect(() => check(bad)).toThrow('/all/1/operator');
+    try {
+      check(bad);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConvoflowError);
+      expect(err).toMatchObject({ code: 'CONDITION_INVALID', path: '/all/1/operator', help: expect.stringContaining('condition') });
+    }
     expect(() => check({ any: 'nope' } as unknown as ConditionRule)).toThrow('/any');
     expect(() => check({ operator: 'is_set' } as unknown as ConditionRule)).toThrow('/field');
     // Even where evaluation would short-circuit before reaching the bad rule.

@@ -65,6 +65,7 @@ describe('defineNode', () => {
     [{ outputs: { fixed: ['default'], fromParam: { param: 'text', key: 'id' } } }, 'outputs.fromParam.param names "text"'],
   ])('should reject a bad spec (%j) with an error saying: %s', (patch, message) => {
     expect(() => defineNode(broken(patch))).toThrow(NodeDefinitionError);
+    expect(() => defineNode(broken(patch))).toThrow(expect.objectContaining({ code: 'NODE_DEFINITION_INVALID', nodeType: expect.any(String) }));
     expect(() => defineNode(broken(patch))).toThrow(message);
   });
 

@@ -1,8 +1,6 @@
 /**
  * JSON Schema pattern of the ISO-8601 durations nodes accept: weeks, days, hours, minutes and
  * seconds (`PT5M`, `P1DT12H`, `P2W`), never years or months, whose length depends on the date.
- *
- * @internal
  */
 export const ISO_DURATION_PATTERN = '^P(?=\\d|T\\d)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+(\\.\\d+)?S)?)?$';
 
@@ -14,7 +12,8 @@ const PARTS = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+
  *
  * Pure.
  *
- * @internal
+ * @example
+ * parseIsoDuration('PT1H30M') // 5_400_000
  * @returns the duration, or `undefined` when the text is not such a duration.
  */
 export function parseIsoDuration(text: string): number | undefined {
