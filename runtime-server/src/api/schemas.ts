@@ -54,6 +54,25 @@ const flowUpdateSchema: JsonObject = {
     revision: { type: 'integer', minimum: 1, description: 'The revision the edit is based on.' },
   },
 };
+// Owned by schemas/scenario.schema.json; the fallback names only what the route relies on.
+const scenarioSchema: JsonObject = loadRepoSchema('scenario.schema.json') ?? {
+  type: 'object',
+  description: 'A scripted conversation: contact, trigger, steps (send, advance, expect, cancel), node mocks and expectations. See the engine\'s Scenario type.',
+  required: ['name'],
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    description: { type: 'string' },
+    contact: { type: 'object' },
+    trigger: { type: 'object' },
+    vars: { type: 'object' },
+    startAt: { type: 'string', format: 'date-time' },
+    runId: { type: 'string' },
+    channel: { type: 'string' },
+    steps: { type: 'array', items: { type: 'object', minProperties: 1, maxProperties: 1 } },
+    mocks: { type: 'object' },
+    expect: { type: 'object' },
+  },
+};
 const manifestSchema: JsonObject = loadRepoSchema('node-manifest.schema.json') ?? { type: 'object' };
 
 /** Every named schema of the API. */
@@ -175,24 +194,7 @@ export const API_SCHEMAS: Record<string, JsonSchema> = {
     additionalProperties: false,
     properties: { version: { type: 'integer', minimum: 1 } },
   },
-  TestScenario: {
-    type: 'object',
-    description: 'A scripted conversation: contact, trigger, steps (send, advance, expect, cancel), node mocks and expectations. See the engine\'s Scenario type.',
-    required: ['name'],
-    properties: {
-      name: { type: 'string', minLength: 1 },
-      description: { type: 'string' },
-      contact: { type: 'object' },
-      trigger: { type: 'object' },
-      vars: { type: 'object' },
-      startAt: { type: 'string', format: 'date-time' },
-      runId: { type: 'string' },
-      channel: { type: 'string' },
-      steps: { type: 'array', items: { type: 'object', minProperties: 1, maxProperties: 1 } },
-      mocks: { type: 'object' },
-      expect: { type: 'object' },
-    },
-  },
+  TestScenario: scenarioSchema,
   TestReport: {
     type: 'object',
     required: ['name', 'passed', 'failures', 'path', 'trace', 'sent', 'vars', 'contact', 'status', 'steps'],

@@ -62,7 +62,7 @@ export function createRequestValidator(components: Record<string, JsonSchema>): 
 export function fieldErrors(errors: ErrorObject[], base: '' | 'query', dotted = false): FieldError[] {
   const out: FieldError[] = [];
   const seen = new Set<string>();
-  for (const error of errors) {
+  for (const error of focusAlternatives(errors)) {
     // `if` only says which `then` failed; that `then` error is reported on its own.
     if (error.keyword === 'if') continue;
     let pointer = error.instancePath;
@@ -82,6 +82,38 @@ export function fieldErrors(errors: ErrorObject[], base: '' | 'query', dotted = 
   return out;
 }
 
+const depth = (pointer: string): number => (pointer === '' ? 0 : pointer.split('/').length - 1);
+const within = (pointer: string, root: string): boolean => pointer === root || pointer.startsWith(`${root}/`);
+
+/**
+ * A failed oneOf/anyOf makes ajv report every branch's errors, most of them noise ("send is
+ * required", "advance is not allowed" for a step that meant to be an `advance`). Keep the errors
+ * of the branch that got furthest into the value (the deepest ones); when no branch got past the
+ * value itself, keep one error for the alternative, naming the required members when that is
+ * all the branches disagree on. Pure.
+ */
+function focusAlternatives(errors: ErrorObject[]): ErrorObject[] {
+  let result = errors;
+  for (const alt of errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf')) {
+    const root = alt.instancePath;
+    const subtree = result.filter((e) => e !== alt && within(e.instancePath, root));
+    if (subtree.length === 0) continue;
+    const deepest = Math.max(...subtree.map((e) => depth(e.instancePath)));
+    if (deepest > depth(root)) {
+      result = result.filter((e) => e !== alt && (!subtree.includes(e) || depth(e.instancePath) === deepest));
+    } else {
+      const missing = subtree.every((e) => e.keyword === 'required')
+        ? subtree.map((e) => String((e.params as { missingProperty?: unknown }).missingProperty))
+        : undefined;
+      const merged: ErrorObject = missing
+        ? { ...alt, message: `must have one of: ${[...new Set(missing)].join(', ')}` }
+        : alt;
+      result = result.filter((e) => !subtree.includes(e)).map((e) => (e === alt ? merged : e));
+    }
+  }
+  return result;
+}
+
 function describe(error: ErrorObject): string {
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
@@ -92,7 +124,8 @@ function describe(error: ErrorObject): string {
     case 'enum':
       return `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'anyOf':
-      return 'must match one of the allowed shapes';
+    case 'oneOf':
+      return error.message?.startsWith('must have one of') ? error.message : 'must match one of the allowed shapes';
     default:
       return error.message ?? 'is invalid';
   }
