@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createStore } from '../src/storage/create-store.js';
 import { createSqliteStore, type SqliteStore } from '../src/storage/sqlite/sqlite-store.js';
 import { describeStorageContract, journalInput, runRecord, sendEffect, stepCommit, stepLog } from './storage-contract.js';
 
@@ -113,5 +114,21 @@ describe('sqlite store', () => {
       expect((await b.journal.append(journalInput('j2', 'k', 2, 'wamid.1'))).inserted).toBe(false);
       expect((await b.journal.nextPending(10, 5)).map((e) => e.id)).toEqual(['j1']);
     });
+  });
+});
+
+describe('createStore', () => {
+  it('should open SQLite at the given file even when MONGODB_URI is set', async () => {
+    const file = tempFile();
+    const store = createStore({ sqliteFile: file, synchronous: 'NORMAL' }, { MONGODB_URI: 'mongodb://127.0.0.1:1/x' });
+    expect(store.kind).toBe('sqlite');
+    if (store.kind === 'sqlite') expect(store.file).toBe(file);
+    await store.close();
+  });
+
+  it('should pick MongoDB when MONGODB_URI is set and no file is given', async () => {
+    const store = createStore({}, { MONGODB_URI: 'mongodb://127.0.0.1:1/convoflow' });
+    expect(store.kind).toBe('mongo');
+    await store.close();
   });
 });

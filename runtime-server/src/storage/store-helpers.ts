@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { JsonObject } from '@convoflow/engine';
 import { StorageError } from './errors.js';
-import type { StoredRunStatus, WorkspaceSettings } from './storage-port.js';
+import type { OutboxEntry, StoredRunStatus, WorkspaceSettings } from './storage-port.js';
 
 /**
  * Helpers both store adapters share, so they agree on defaults, cursors and field merging.
@@ -14,6 +14,11 @@ export const DEFAULT_WORKSPACE_SETTINGS: WorkspaceSettings = {
   allowPrivateNetwork: false,
   timezone: 'UTC',
 };
+
+/** Drops keys whose value is undefined, so a partial update never erases a setting by accident. @internal */
+export function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
 
 /** Page size when a list call names none, and the most a call may ask for. @internal */
 export const DEFAULT_PAGE_SIZE = 50;
@@ -72,3 +77,9 @@ export function zeroStatusCounts(): Record<StoredRunStatus, number> {
 
 /** Run statuses that mean the run has not ended. @internal */
 export const ACTIVE_RUN_STATUSES: readonly StoredRunStatus[] = ['running', 'waiting'];
+
+/**
+ * An outbox entry as the adapters return it: the port's record plus the last failure's message,
+ * so a retried or failed effect says why.
+ */
+export type StoredOutboxEntry = OutboxEntry & { lastError?: string };

@@ -10,7 +10,6 @@ import type {
   JournalKind,
   JournalStatus,
   MessageDirection,
-  OutboxEntry,
   OutboxStatus,
   Role,
   RunRecord,
@@ -19,6 +18,7 @@ import type {
   Workspace,
   WorkspaceSettings,
 } from '../storage-port.js';
+import type { StoredOutboxEntry } from '../store-helpers.js';
 
 /**
  * Row shapes of the SQLite tables and their mapping to port records. JSON columns are TEXT and
@@ -141,11 +141,6 @@ export interface MessageRow {
   at: number;
 }
 
-/**
- * An outbox entry as the adapters return it: the port's record plus the last failure's message,
- * so a retried or failed effect says why.
- */
-export type StoredOutboxEntry = OutboxEntry & { lastError?: string };
 
 type RunError = NonNullable<RunRecord['error']>;
 

@@ -7,10 +7,12 @@ import { StorageError } from '../errors.js';
 import {
   DEFAULT_WORKSPACE_SETTINGS,
   decodeCursor,
+  definedOnly,
   encodeCursor,
   mergeFields,
   pageSize,
   zeroStatusCounts,
+  type StoredOutboxEntry,
 } from '../store-helpers.js';
 import type {
   ContactChannelIdentity,
@@ -37,7 +39,6 @@ import {
   toStepLog,
   toWorkspace,
   type RunRow,
-  type StoredOutboxEntry,
 } from './rows.js';
 import { prepareStatements, type Statements } from './statements.js';
 
@@ -131,14 +132,16 @@ function guard<T>(fn: () => T): T {
 
 function toStorageError(err: unknown): unknown {
   if (err instanceof StorageError) return err;
-  if (err instanceof Database.SqliteError) {
-    if (err.code.startsWith('SQLITE_BUSY') || err.code.startsWith('SQLITE_LOCKED')) {
-      return new StorageError('BUSY', `Database is locked by another connection: ${err.message}`, { cause: err });
+  // Matched by code, not instanceof: a test runner may load better-sqlite3 twice (two SqliteError classes).
+  const { code, message } = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && code.startsWith('SQLITE_')) {
+    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+      return new StorageError('BUSY', `Database is locked by another connection: ${String(message)}`, { cause: err });
     }
-    if (err.code === 'SQLITE_CONSTRAINT_UNIQUE' || err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-      return new StorageError('CONFLICT', err.message, { cause: err });
+    if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+      return new StorageError('CONFLICT', String(message), { cause: err });
     }
-    if (/no such table/.test(err.message)) {
+    if (/no such table/.test(String(message))) {
       return new StorageError('NOT_MIGRATED', 'The SQLite store was used before migrate()', { cause: err });
     }
   }
@@ -201,7 +204,7 @@ class SqliteStoreImpl implements SqliteStore {
           id: id ?? randomUUID(),
           name,
           createdAt: Date.now(),
-          settings: { ...DEFAULT_WORKSPACE_SETTINGS, ...settings },
+          settings: { ...DEFAULT_WORKSPACE_SETTINGS, ...definedOnly(settings ?? {}) },
         };
         this.q.insertWorkspace.run(workspace.id, workspace.name, workspace.createdAt, json(workspace.settings));
         return workspace;
@@ -219,7 +222,7 @@ class SqliteStoreImpl implements SqliteStore {
             const row = this.q.getWorkspace.get(id);
             if (!row) throw new StorageError('NOT_FOUND', `Workspace ${id} not found`);
             const workspace = toWorkspace(row);
-            workspace.settings = { ...workspace.settings, ...settings };
+            workspace.settings = { ...workspace.settings, ...definedOnly(settings) };
             this.q.setWorkspaceSettings.run(json(workspace.settings), id);
             return workspace;
           })

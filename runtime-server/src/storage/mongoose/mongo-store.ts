@@ -1,0 +1,782 @@
+import { randomUUID } from 'node:crypto';
+import mongoose, { type ClientSession, type Connection } from 'mongoose';
+import type { FlowDefinition, JsonObject } from '@convoflow/engine';
+import { StorageError } from '../errors.js';
+import {
+  DEFAULT_WORKSPACE_SETTINGS,
+  decodeCursor,
+  definedOnly,
+  encodeCursor,
+  mergeFields,
+  pageSize,
+  zeroStatusCounts,
+  type StoredOutboxEntry,
+} from '../store-helpers.js';
+import type {
+  ApiKeyRecord,
+  ContactChannelIdentity,
+  ContactRecord,
+  ConversationMessage,
+  FlowRecord,
+  FlowVersionRecord,
+  JournalEntry,
+  Page,
+  PruneReport,
+  RetentionPolicy,
+  RunFilter,
+  RunRecord,
+  StepCommit,
+  StepLogEntry,
+  StoragePort,
+  StoredRunStatus,
+  Workspace,
+} from '../storage-port.js';
+import {
+  defineModels,
+  type ApiKeyDoc,
+  type ContactDoc,
+  type FlowDoc,
+  type FlowVersionDoc,
+  type JournalDoc,
+  type MessageDoc,
+  type Models,
+  type OutboxDoc,
+  type RunDoc,
+  type StepLogDoc,
+  type WorkspaceDoc,
+} from './models.js';
+
+/** Options of `createMongoStore`. */
+export interface MongoStoreOptions {
+  /** A MongoDB connection string. The server must be a replica set (a single-node one will do). */
+  uri: string;
+  /** Database name, when the URI does not name one (tests use a fresh one each). */
+  dbName?: string;
+}
+
+/** The MongoDB store: the storage port plus its connection. */
+export interface MongoStore extends StoragePort {
+  readonly kind: 'mongo';
+  /** The mongoose connection (its own, not mongoose's default one). */
+  readonly connection: Connection;
+  outbox: StoragePort['outbox'] & {
+    claim(owner: string, limit: number, now: number, leaseUntil: number): Promise<StoredOutboxEntry[]>;
+    get(runId: string, seq: number): Promise<StoredOutboxEntry | undefined>;
+  };
+}
+
+/** Schema version recorded by `migrate()`; raise it with every change that needs a data migration. */
+const SCHEMA_VERSION = 1;
+const PRUNE_BATCH = 500;
+const RUN_BATCH = 50;
+
+/**
+ * Opens a MongoDB store through mongoose, for scale-out: several runtime-server processes share one
+ * database, and leases, claims and commits stay correct across them.
+ *
+ * MongoDB must run as a replica set: `commitStep`, `flows.publish`, `outbox.complete`/`fail` and
+ * contact creation are multi-document transactions (`session.withTransaction`), which a standalone
+ * server refuses. A single-node replica set (`mongod --replSet rs0` + `rs.initiate()`) is enough.
+ * Call `migrate()` before use: it opens the connection and creates the collections and their
+ * (unique) indexes.
+ *
+ * @example
+ * ```ts
+ * const store = createMongoStore({ uri: process.env.MONGODB_URI! });
+ * await store.migrate();
+ * ```
+ */
+export function createMongoStore(options: MongoStoreOptions): MongoStore {
+  // The connection opens in migrate(), so creating a store never touches the network.
+  const connection = mongoose.createConnection();
+  return new MongoStoreImpl(connection, options);
+}
+
+const isDuplicateKey = (err: unknown): boolean =>
+  typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+
+/** Maps driver errors to StorageError codes; lets StorageErrors through. */
+async function guard<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof StorageError) throw err;
+    if (isDuplicateKey(err)) throw new StorageError('CONFLICT', (err as Error).message, { cause: err });
+    if (err instanceof mongoose.mongo.MongoNetworkError || err instanceof mongoose.mongo.MongoServerSelectionError) {
+      throw new StorageError('UNAVAILABLE', (err as Error).message, { cause: err });
+    }
+    throw err;
+  }
+}
+
+function strip<T extends object>(doc: T & { _id?: unknown }): Omit<T, '_id'> {
+  const { _id: _ignored, ...rest } = doc;
+  return rest;
+}
+
+const toWorkspace = (d: WorkspaceDoc): Workspace => ({ id: d._id, name: d.name, createdAt: d.createdAt, settings: d.settings });
+const toApiKey = (d: ApiKeyDoc): ApiKeyRecord => ({ id: d._id, ...strip(d) });
+function toFlow(d: FlowDoc): FlowRecord {
+  const { flowId, deletedAt: _deleted, ...rest } = strip(d);
+  return { id: flowId, ...rest };
+}
+const toFlowVersion = (d: FlowVersionDoc): FlowVersionRecord => strip(d);
+const toContact = (d: ContactDoc): ContactRecord => ({ id: d._id, ...strip(d) });
+function toRun(d: RunDoc): RunRecord {
+  const { logsPruned: _pruned, ...rest } = strip(d);
+  return { id: d._id, ...rest };
+}
+const toStepLog = (d: StepLogDoc): StepLogEntry => strip(d);
+const toJournal = (d: JournalDoc): JournalEntry => ({ id: d._id, ...strip(d) });
+const toOutbox = (d: OutboxDoc): StoredOutboxEntry => strip(d);
+const toMessage = (d: MessageDoc): ConversationMessage => strip(d);
+
+function toRunDoc(r: RunRecord): RunDoc {
+  const { id, ...rest } = r;
+  return { _id: id, ...rest, logsPruned: false };
+}
+
+/** Filter of the items after a cursor, in (createdAt, _id) descending order. */
+function afterCursor(cursor: string | undefined): Record<string, unknown> {
+  if (cursor === undefined) return {};
+  const after = decodeCursor(cursor);
+  return { $or: [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, _id: { $lt: after.id } }] };
+}
+
+function page<T extends { createdAt: number; id: string }>(items: T[], limit: number): Page<T> {
+  if (items.length <= limit) return { items };
+  const kept = items.slice(0, limit);
+  const last = kept[kept.length - 1]!;
+  return { items: kept, next: encodeCursor({ createdAt: last.createdAt, id: last.id }) };
+}
+
+class MongoStoreImpl implements MongoStore {
+  readonly kind = 'mongo' as const;
+  readonly #m: Models;
+
+  constructor(
+    readonly connection: Connection,
+    private readonly options: MongoStoreOptions,
+  ) {
+    this.#m = defineModels(connection);
+  }
+
+  /** Runs `fn` in a transaction, retried by the driver on transient errors. */
+  private async tx<T>(fn: (session: ClientSession) => Promise<T>): Promise<T> {
+    const session = await this.connection.startSession();
+    try {
+      let result: T | undefined;
+      await session.withTransaction(async () => {
+        result = await fn(session);
+      });
+      return result as T;
+    } finally {
+      await session.endSession();
+    }
+  }
+
+  private async nextSeq(name: string, session?: ClientSession): Promise<number> {
+    const counter = await this.#m.Counter.findOneAndUpdate(
+      { _id: name },
+      { $inc: { seq: 1 } },
+      { upsert: true, returnDocument: 'after', ...(session ? { session } : {}) },
+    ).lean();
+    return counter!.seq;
+  }
+
+  async migrate(): Promise<void> {
+    await guard(async () => {
+      if (this.connection.readyState === mongoose.ConnectionStates.disconnected) {
+        await this.connection.openUri(this.options.uri, {
+          ...(this.options.dbName ? { dbName: this.options.dbName } : {}),
+          autoIndex: false,
+          autoCreate: false,
+        });
+      } else {
+        await this.connection.asPromise();
+      }
+      for (const model of Object.values(this.#m) as mongoose.Model<unknown>[]) {
+        try {
+          await model.createCollection();
+        } catch (err) {
+          if ((err as { codeName?: string }).codeName !== 'NamespaceExists') throw err;
+        }
+        await model.createIndexes();
+      }
+      await this.#m.Meta.updateOne(
+        { _id: 'schema' },
+        { $max: { version: SCHEMA_VERSION }, $setOnInsert: { appliedAt: Date.now() } },
+        { upsert: true },
+      ).catch((err: unknown) => {
+        // Two processes migrating at once: the other one inserted it.
+        if (!isDuplicateKey(err)) throw err;
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+
+  workspaces: MongoStore['workspaces'] = {
+    create: ({ id, name, settings }) =>
+      guard(async () => {
+        const doc: WorkspaceDoc = {
+          _id: id ?? randomUUID(),
+          name,
+          createdAt: Date.now(),
+          settings: { ...DEFAULT_WORKSPACE_SETTINGS, ...definedOnly(settings ?? {}) },
+        };
+        await this.#m.Workspace.create(doc);
+        return toWorkspace(doc);
+      }),
+    get: (id) =>
+      guard(async () => {
+        const doc = await this.#m.Workspace.findById(id).lean<WorkspaceDoc>();
+        return doc ? toWorkspace(doc) : undefined;
+      }),
+    list: () =>
+      guard(async () => (await this.#m.Workspace.find().sort({ createdAt: 1, _id: 1 }).lean<WorkspaceDoc[]>()).map(toWorkspace)),
+    updateSettings: (id, settings) =>
+      guard(async () => {
+        const set = Object.fromEntries(Object.entries(definedOnly(settings)).map(([k, v]) => [`settings.${k}`, v]));
+        const doc = await this.#m.Workspace.findOneAndUpdate({ _id: id }, { $set: set }, { returnDocument: 'after' }).lean<WorkspaceDoc>();
+        if (!doc) throw new StorageError('NOT_FOUND', `Workspace ${id} not found`);
+        return toWorkspace(doc);
+      }),
+  };
+
+  apiKeys: MongoStore['apiKeys'] = {
+    insert: (r) =>
+      guard(async () => {
+        const { id, ...rest } = r;
+        await this.#m.ApiKey.create({ _id: id, ...rest });
+      }),
+    findByHash: (keyHash) =>
+      guard(async () => {
+        const doc = await this.#m.ApiKey.findOne({ keyHash }).lean<ApiKeyDoc>();
+        return doc ? toApiKey(doc) : undefined;
+      }),
+    list: (workspaceId) =>
+      guard(async () => (await this.#m.ApiKey.find({ workspaceId }).sort({ createdAt: 1, _id: 1 }).lean<ApiKeyDoc[]>()).map(toApiKey)),
+    revoke: (workspaceId, id, at) =>
+      guard(async () => {
+        const result = await this.#m.ApiKey.updateOne({ _id: id, workspaceId, revokedAt: { $exists: false } }, { $set: { revokedAt: at } });
+        return result.modifiedCount > 0;
+      }),
+  };
+
+  /**
+   * Flows. A flow's id is its draft's `id` (generated when empty). Deleting a flow hides it from
+   * get/list/listActive and stops new runs, but keeps its versions: runs are pinned to them, so
+   * `getVersion`/`listVersions` still answer for a deleted flow.
+   */
+  flows: MongoStore['flows'] = {
+    create: ({ workspaceId, draft, at }) =>
+      guard(async () => {
+        const flowId = draft.id || randomUUID();
+        const doc: FlowDoc = {
+          workspaceId,
+          flowId,
+          name: draft.name,
+          draft: { ...draft, id: flowId },
+          revision: 1,
+          latestVersion: 0,
+          createdAt: at,
+          updatedAt: at,
+        };
+        await this.#m.Flow.create(doc);
+        return toFlow(doc);
+      }),
+    get: (workspaceId, id) =>
+      guard(async () => {
+        const doc = await this.#m.Flow.findOne({ workspaceId, flowId: id, deletedAt: { $exists: false } }).lean<FlowDoc>();
+        return doc ? toFlow(doc) : undefined;
+      }),
+    list: (workspaceId) =>
+      guard(async () =>
+        (await this.#m.Flow.find({ workspaceId, deletedAt: { $exists: false } }).sort({ createdAt: 1, flowId: 1 }).lean<FlowDoc[]>()).map(toFlow),
+      ),
+    updateDraft: (workspaceId, id, draft, expectedRevision, at) =>
+      guard(async () => {
+        const stored: FlowDefinition = { ...draft, id };
+        const doc = await this.#m.Flow.findOneAndUpdate(
+          { workspaceId, flowId: id, revision: expectedRevision, deletedAt: { $exists: false } },
+          { $set: { draft: stored, name: stored.name, updatedAt: at }, $inc: { revision: 1 } },
+          { returnDocument: 'after' },
+        ).lean<FlowDoc>();
+        return doc ? toFlow(doc) : undefined;
+      }),
+    delete: (workspaceId, id) =>
+      guard(async () => {
+        const now = Date.now();
+        const result = await this.#m.Flow.updateOne(
+          { workspaceId, flowId: id, deletedAt: { $exists: false } },
+          { $set: { deletedAt: now, updatedAt: now } },
+        );
+        return result.modifiedCount > 0;
+      }),
+    publish: (workspaceId, id, publishedBy, at) =>
+      guard(() =>
+        this.tx(async (session) => {
+          // Bumping latestVersion first makes two concurrent publishes conflict on the flow document.
+          const flow = await this.#m.Flow.findOneAndUpdate(
+            { workspaceId, flowId: id, deletedAt: { $exists: false } },
+            { $inc: { latestVersion: 1 } },
+            { returnDocument: 'after', session },
+          ).lean<FlowDoc>();
+          if (!flow) throw new StorageError('NOT_FOUND', `Flow ${id} not found`);
+          const version: FlowVersionDoc = {
+            workspaceId,
+            flowId: id,
+            version: flow.latestVersion,
+            definition: flow.draft,
+            publishedAt: at,
+            publishedBy,
+          };
+          await this.#m.FlowVersion.create([version], { session });
+          await this.#m.Flow.updateOne(
+            { workspaceId, flowId: id },
+            { $set: { activeVersion: version.version, updatedAt: at } },
+            { session },
+          );
+          return version;
+        }),
+      ),
+    listVersions: (workspaceId, id) =>
+      guard(async () =>
+        (await this.#m.FlowVersion.find({ workspaceId, flowId: id }).sort({ version: 1 }).lean<FlowVersionDoc[]>()).map(toFlowVersion),
+      ),
+    getVersion: (workspaceId, id, version) =>
+      guard(async () => {
+        const doc = await this.#m.FlowVersion.findOne({ workspaceId, flowId: id, version }).lean<FlowVersionDoc>();
+        return doc ? toFlowVersion(doc) : undefined;
+      }),
+    activate: (workspaceId, id, version, at) =>
+      guard(async () => {
+        // Versions are immutable and never deleted, so checking first and updating after is safe.
+        if (!(await this.#m.FlowVersion.exists({ workspaceId, flowId: id, version }))) return undefined;
+        const doc = await this.#m.Flow.findOneAndUpdate(
+          { workspaceId, flowId: id, deletedAt: { $exists: false } },
+          { $set: { activeVersion: version, updatedAt: at } },
+          { returnDocument: 'after' },
+        ).lean<FlowDoc>();
+        return doc ? toFlow(doc) : undefined;
+      }),
+    listActive: (workspaceId) =>
+      guard(async () => {
+        const flows = await this.#m.Flow.find({
+          ...(workspaceId === undefined ? {} : { workspaceId }),
+          activeVersion: { $exists: true },
+          deletedAt: { $exists: false },
+        })
+          .sort({ workspaceId: 1, createdAt: 1, flowId: 1 })
+          .lean<FlowDoc[]>();
+        if (flows.length === 0) return [];
+        const versions = await this.#m.FlowVersion.find({
+          $or: flows.map((f) => ({ workspaceId: f.workspaceId, flowId: f.flowId, version: f.activeVersion })),
+        }).lean<FlowVersionDoc[]>();
+        const byKey = new Map(versions.map((v) => [`${v.workspaceId}\u0000${v.flowId}\u0000${v.version}`, v]));
+        return flows.flatMap((f) => {
+          const v = byKey.get(`${f.workspaceId}\u0000${f.flowId}\u0000${f.activeVersion}`);
+          return v ? [toFlowVersion(v)] : [];
+        });
+      }),
+  };
+
+  /**
+   * Contacts. `upsertByIdentity` uses `fields` only when it creates the contact; an existing
+   * contact is returned as it is (change it with `update`).
+   */
+  contacts: MongoStore['contacts'] = {
+    upsertByIdentity: (workspaceId, identity, fields, at) =>
+      guard(async () => {
+        const existing = await this.findByIdentity(workspaceId, identity);
+        if (existing) return { contact: existing, created: false };
+        try {
+          return { contact: await this.insertContact(workspaceId, fields, [identity], at), created: true };
+        } catch (err) {
+          // Another process created it between our read and our insert.
+          if (!isDuplicateKey(err)) throw err;
+          const contact = await this.findByIdentity(workspaceId, identity);
+          if (!contact) throw err;
+          return { contact, created: false };
+        }
+      }),
+    findByIdentity: (workspaceId, identity) => guard(() => this.findByIdentity(workspaceId, identity)),
+    create: (workspaceId, fields, identities, at) => guard(() => this.insertContact(workspaceId, fields, identities, at)),
+    get: (workspaceId, id) =>
+      guard(async () => {
+        const doc = await this.#m.Contact.findOne({ _id: id, workspaceId }).lean<ContactDoc>();
+        return doc ? toContact(doc) : undefined;
+      }),
+    list: (workspaceId, options = {}) =>
+      guard(async () => {
+        const limit = pageSize(options.limit);
+        const docs = await this.#m.Contact.find({ workspaceId, ...afterCursor(options.cursor) })
+          .sort({ createdAt: -1, _id: -1 })
+          .limit(limit + 1)
+          .lean<ContactDoc[]>();
+        return page(docs.map(toContact), limit);
+      }),
+    update: (workspaceId, id, fields, at) =>
+      guard(() =>
+        this.tx(async (session) => {
+          const doc = await this.#m.Contact.findOne({ _id: id, workspaceId }).session(session).lean<ContactDoc>();
+          if (!doc) return undefined;
+          const contact = toContact(doc);
+          const merged = mergeFields(contact.fields, fields);
+          if (merged.changed.length > 0) {
+            await this.#m.Contact.updateOne({ _id: id }, { $set: { fields: merged.fields, updatedAt: at } }, { session });
+            contact.fields = merged.fields;
+            contact.updatedAt = at;
+          }
+          return { contact, changed: merged.changed };
+        }),
+      ),
+  };
+
+  private async findByIdentity(workspaceId: string, identity: ContactChannelIdentity): Promise<ContactRecord | undefined> {
+    const link = await this.#m.ContactIdentity.findOne({ workspaceId, channel: identity.channel, externalId: identity.externalId }).lean();
+    if (!link) return undefined;
+    const doc = await this.#m.Contact.findOne({ _id: link.contactId, workspaceId }).lean<ContactDoc>();
+    return doc ? toContact(doc) : undefined;
+  }
+
+  private insertContact(
+    workspaceId: string,
+    fields: JsonObject,
+    identities: ContactChannelIdentity[],
+    at: number,
+  ): Promise<ContactRecord> {
+    return this.tx(async (session) => {
+      const doc: ContactDoc = { _id: randomUUID(), workspaceId, fields, identities, createdAt: at, updatedAt: at };
+      await this.#m.Contact.create([doc], { session });
+      if (identities.length > 0) {
+        await this.#m.ContactIdentity.insertMany(
+          identities.map((i) => ({ workspaceId, channel: i.channel, externalId: i.externalId, contactId: doc._id })),
+          { session },
+        );
+      }
+      return toContact(doc);
+    });
+  }
+
+  /** Runs. Lists are newest first, paginated by (createdAt, id). */
+  runs: MongoStore['runs'] = {
+    get: (workspaceId, id) =>
+      guard(async () => {
+        const doc = await this.#m.Run.findOne({ _id: id, workspaceId }).lean<RunDoc>();
+        return doc ? toRun(doc) : undefined;
+      }),
+    list: (workspaceId, filter) => guard(() => this.listRuns(workspaceId, filter)),
+    listActiveForContact: (workspaceId, contactId) =>
+      guard(async () =>
+        (
+          await this.#m.Run.find({ workspaceId, contactId, status: { $in: ['running', 'waiting'] } })
+            .sort({ createdAt: 1, _id: 1 })
+            .lean<RunDoc[]>()
+        ).map(toRun),
+      ),
+    stepLog: (runId) =>
+      guard(async () => (await this.#m.StepLog.find({ runId }).sort({ stepNo: 1 }).lean<StepLogDoc[]>()).map(toStepLog)),
+    countByStatus: (workspaceId) =>
+      guard(async () => {
+        const counts = zeroStatusCounts();
+        const rows = await this.#m.Run.aggregate<{ _id: StoredRunStatus; n: number }>([
+          ...(workspaceId === undefined ? [] : [{ $match: { workspaceId } }]),
+          { $group: { _id: '$status', n: { $sum: 1 } } },
+        ]);
+        for (const row of rows) counts[row._id] = row.n;
+        return counts;
+      }),
+  };
+
+  private async listRuns(workspaceId: string, filter: RunFilter): Promise<Page<RunRecord>> {
+    const limit = pageSize(filter.limit);
+    const query: Record<string, unknown> = { workspaceId, ...afterCursor(filter.cursor) };
+    if (filter.flowId !== undefined) query.flowId = filter.flowId;
+    if (filter.contactId !== undefined) query.contactId = filter.contactId;
+    if (filter.status !== undefined) query.status = filter.status;
+    const docs = await this.#m.Run.find(query).sort({ createdAt: -1, _id: -1 }).limit(limit + 1).lean<RunDoc[]>();
+    return page(docs.map(toRun), limit);
+  }
+
+  /**
+   * One transaction. The lease document must be owned by `leaseOwner` (expiry is not checked); the
+   * commit writes to it, so a concurrent takeover conflicts with the commit instead of slipping past
+   * it. Otherwise it throws StorageError `LEASE_LOST` and writes nothing. Effects already in the
+   * outbox are left as they are; contact changes of a missing contact are dropped.
+   */
+  commitStep(c: StepCommit): Promise<void> {
+    return guard(() =>
+      this.tx(async (session) => {
+        const held = await this.#m.Lease.updateOne({ _id: c.leaseKey, owner: c.leaseOwner }, { $inc: { commits: 1 } }, { session });
+        if (held.matchedCount === 0) throw new StorageError('LEASE_LOST', `Lease ${c.leaseKey} is not held by ${c.leaseOwner}`);
+        const run = toRunDoc(c.run);
+        if (c.isNew) {
+          await this.#m.Run.create([run], { session });
+        } else {
+          const replaced = await this.#m.Run.replaceOne({ _id: run._id, workspaceId: run.workspaceId }, run, { session });
+          if (replaced.matchedCount === 0) throw new StorageError('NOT_FOUND', `Run ${run._id} not found`);
+        }
+        await this.#m.StepLog.create([c.stepLog], { session });
+        if (c.effects.length > 0) {
+          await this.#m.Outbox.bulkWrite(
+            c.effects.map((effect) => ({
+              updateOne: {
+                filter: { runId: run._id, seq: effect.seq },
+                update: {
+                  // runId and seq come from the filter on insert.
+                  $setOnInsert: {
+                    workspaceId: run.workspaceId,
+                    effect,
+                    status: 'pending',
+                    attempts: 0,
+                    availableAt: c.stepLog.at,
+                    createdAt: c.stepLog.at,
+                  },
+                },
+                upsert: true,
+              },
+            })),
+            { session },
+          );
+        }
+        if (c.journalEntryId !== undefined) {
+          await this.#m.Journal.updateOne({ _id: c.journalEntryId }, { $set: { status: 'processed', processedAt: c.stepLog.at } }, { session });
+        }
+        if (c.contactChanges) {
+          const contact = await this.#m.Contact.findOne({ _id: c.contactChanges.contactId, workspaceId: run.workspaceId })
+            .session(session)
+            .lean<ContactDoc>();
+          if (contact) {
+            const merged = mergeFields(contact.fields, c.contactChanges.fields);
+            if (merged.changed.length > 0) {
+              await this.#m.Contact.updateOne({ _id: contact._id }, { $set: { fields: merged.fields, updatedAt: c.stepLog.at } }, { session });
+            }
+          }
+        }
+      }),
+    );
+  }
+
+  /**
+   * The journal. Dedupe keys are unique per workspace. `nextPending` treats the ordering key itself
+   * as the lease key: an entry is skipped while a lease named after its ordering key is live
+   * (`until >= now`), whoever holds it.
+   */
+  journal: MongoStore['journal'] = {
+    append: (entry) => guard(() => this.appendJournal(entry)),
+    nextPending: (limit, now) =>
+      guard(async () => {
+        if (limit <= 0) return [];
+        const docs = await this.#m.Journal.aggregate<JournalDoc>([
+          { $match: { status: 'pending' } },
+          { $sort: { orderingKey: 1, seq: 1 } },
+          { $group: { _id: '$orderingKey', head: { $first: '$$ROOT' } } },
+          { $lookup: { from: this.#m.Lease.collection.collectionName, localField: '_id', foreignField: '_id', as: 'lease' } },
+          { $match: { lease: { $not: { $elemMatch: { until: { $gte: now } } } } } },
+          { $replaceRoot: { newRoot: '$head' } },
+          { $sort: { seq: 1 } },
+          { $limit: limit },
+        ]);
+        return docs.map(toJournal);
+      }),
+    pendingForKey: (orderingKey, limit) =>
+      guard(async () => {
+        if (limit <= 0) return [];
+        return (await this.#m.Journal.find({ orderingKey, status: 'pending' }).sort({ seq: 1 }).limit(limit).lean<JournalDoc[]>()).map(toJournal);
+      }),
+    markProcessed: (id, at) =>
+      guard(async () => {
+        const r = await this.#m.Journal.updateOne({ _id: id }, { $set: { status: 'processed', processedAt: at } });
+        if (r.matchedCount === 0) throw new StorageError('NOT_FOUND', `Journal entry ${id} not found`);
+      }),
+    markFailed: (id, error, at) =>
+      guard(async () => {
+        const r = await this.#m.Journal.updateOne({ _id: id }, { $set: { status: 'failed', error, processedAt: at }, $inc: { attempts: 1 } });
+        if (r.matchedCount === 0) throw new StorageError('NOT_FOUND', `Journal entry ${id} not found`);
+      }),
+    countPending: () => guard(() => this.#m.Journal.countDocuments({ status: 'pending' })),
+  };
+
+  /**
+   * Inserts unless the (workspace, dedupe key) exists. Outside a transaction a concurrent insert of
+   * the same key is caught and reported as a redelivery; inside one the duplicate-key error aborts
+   * the transaction, and the caller's retry then finds the entry.
+   */
+  private async appendJournal(
+    entry: Omit<JournalEntry, 'seq' | 'status' | 'attempts'>,
+    session?: ClientSession,
+  ): Promise<{ inserted: boolean; entry: JournalEntry }> {
+    const find = () =>
+      this.#m.Journal.findOne({ workspaceId: entry.workspaceId, dedupeKey: entry.dedupeKey })
+        .session(session ?? null)
+        .lean<JournalDoc>();
+    const existing = await find();
+    if (existing) return { inserted: false, entry: toJournal(existing) };
+    const { id, ...rest } = entry;
+    const doc: JournalDoc = { _id: id, ...rest, seq: await this.nextSeq('journal', session), status: 'pending', attempts: 0 };
+    try {
+      await this.#m.Journal.create([doc], session ? { session } : {});
+    } catch (err) {
+      if (session || !isDuplicateKey(err)) throw err;
+      const raced = await find();
+      if (!raced) throw err;
+      return { inserted: false, entry: toJournal(raced) };
+    }
+    return { inserted: true, entry: toJournal(doc) };
+  }
+
+  /**
+   * The outbox. `claim` takes entries one atomic findOneAndUpdate at a time (two processes never get
+   * the same one while its lease is live) and counts an attempt. `complete` and `fail` act only on a
+   * pending entry: a second call changes nothing and journals nothing.
+   */
+  outbox: MongoStore['outbox'] = {
+    claim: (owner, limit, now, leaseUntil) =>
+      guard(async () => {
+        const claimed: StoredOutboxEntry[] = [];
+        for (let i = 0; i < limit; i++) {
+          const doc = await this.#m.Outbox.findOneAndUpdate(
+            {
+              status: 'pending',
+              availableAt: { $lte: now },
+              $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }],
+            },
+            { $set: { leaseOwner: owner, leaseUntil }, $inc: { attempts: 1 } },
+            { sort: { availableAt: 1, _id: 1 }, returnDocument: 'after' },
+          ).lean<OutboxDoc>();
+          if (!doc) break;
+          claimed.push(toOutbox(doc));
+        }
+        return claimed;
+      }),
+    complete: (runId, seq, result, at, outcome) =>
+      guard(() =>
+        this.tx(async (session) => {
+          const r = await this.#m.Outbox.updateOne(
+            { runId, seq, status: 'pending' },
+            { $set: { status: 'done', completedAt: at, result }, $unset: { leaseOwner: 1, leaseUntil: 1 } },
+            { session },
+          );
+          if (r.matchedCount === 0) return this.assertOutbox(runId, seq, session);
+          if (outcome) await this.appendJournal(outcome, session);
+        }),
+      ),
+    fail: (runId, seq, error, retryAt, at, outcome) =>
+      guard(() =>
+        this.tx(async (session) => {
+          const update =
+            retryAt !== undefined
+              ? { $set: { availableAt: retryAt, lastError: error }, $unset: { leaseOwner: 1, leaseUntil: 1 } }
+              : { $set: { status: 'failed', completedAt: at, lastError: error }, $unset: { leaseOwner: 1, leaseUntil: 1 } };
+          const r = await this.#m.Outbox.updateOne({ runId, seq, status: 'pending' }, update, { session });
+          if (r.matchedCount === 0) return this.assertOutbox(runId, seq, session);
+          if (retryAt === undefined && outcome) await this.appendJournal(outcome, session);
+        }),
+      ),
+    get: (runId, seq) =>
+      guard(async () => {
+        const doc = await this.#m.Outbox.findOne({ runId, seq }).lean<OutboxDoc>();
+        return doc ? toOutbox(doc) : undefined;
+      }),
+    countPending: () => guard(() => this.#m.Outbox.countDocuments({ status: 'pending' })),
+  };
+
+  private async assertOutbox(runId: string, seq: number, session: ClientSession): Promise<void> {
+    if (!(await this.#m.Outbox.exists({ runId, seq }).session(session))) {
+      throw new StorageError('NOT_FOUND', `Outbox entry ${runId}:${seq} not found`);
+    }
+  }
+
+  messages: MongoStore['messages'] = {
+    append: (m) =>
+      guard(async () => {
+        const find = () => this.#m.Message.findOne({ workspaceId: m.workspaceId, idempotencyKey: m.idempotencyKey }).lean<MessageDoc>();
+        const existing = await find();
+        if (existing) return toMessage(existing);
+        const doc: MessageDoc = { ...m, seq: await this.nextSeq('messages') };
+        try {
+          await this.#m.Message.create(doc);
+        } catch (err) {
+          if (!isDuplicateKey(err)) throw err;
+          const raced = await find();
+          if (!raced) throw err;
+          return toMessage(raced);
+        }
+        return toMessage(doc);
+      }),
+    list: (workspaceId, contactId, options = {}) =>
+      guard(async () =>
+        (
+          await this.#m.Message.find({ workspaceId, contactId, seq: { $gt: options.afterSeq ?? 0 } })
+            .sort({ seq: 1 })
+            .limit(pageSize(options.limit))
+            .lean<MessageDoc[]>()
+        ).map(toMessage),
+      ),
+  };
+
+  /**
+   * Leases: one atomic upsert on the key. When the lease is live and someone else's, the filter
+   * misses and the upsert's insert collides with the existing key: that duplicate-key error is the
+   * "no". A lease is live while `until >= now`.
+   */
+  leases: MongoStore['leases'] = {
+    acquire: (key, owner, now, until) =>
+      guard(async () => {
+        try {
+          const doc = await this.#m.Lease.findOneAndUpdate(
+            { _id: key, $or: [{ owner }, { until: { $lt: now } }] },
+            { $set: { owner, until } },
+            { upsert: true, returnDocument: 'after' },
+          ).lean();
+          return doc !== null;
+        } catch (err) {
+          if (isDuplicateKey(err)) return false;
+          throw err;
+        }
+      }),
+    release: (key, owner) =>
+      guard(async () => {
+        await this.#m.Lease.deleteOne({ _id: key, owner });
+      }),
+  };
+
+  /** Same policy as the SQLite store: finished journal/outbox entries, whole step logs of ended runs, ended runs. */
+  prune(policy: RetentionPolicy, now: number): Promise<PruneReport> {
+    return guard(async () => {
+      const report: PruneReport = { stepLog: 0, journal: 0, outbox: 0, runs: 0 };
+      report.journal = await this.drain(this.#m.Journal, { status: { $ne: 'pending' }, processedAt: { $lt: now - policy.journalMs } });
+      report.outbox = await this.drain(this.#m.Outbox, { status: { $ne: 'pending' }, completedAt: { $lt: now - policy.outboxMs } });
+      for (;;) {
+        const runs = await this.#m.Run.find({ endedAt: { $lt: now - policy.endedRunsMs } }, { _id: 1 }).limit(RUN_BATCH).lean<{ _id: string }[]>();
+        if (runs.length === 0) break;
+        const ids = runs.map((r) => r._id);
+        report.stepLog += (await this.#m.StepLog.deleteMany({ runId: { $in: ids } })).deletedCount;
+        report.runs += (await this.#m.Run.deleteMany({ _id: { $in: ids } })).deletedCount;
+      }
+      for (;;) {
+        const runs = await this.#m.Run.find({ logsPruned: false, endedAt: { $lt: now - policy.stepLogMs } }, { _id: 1 })
+          .limit(RUN_BATCH)
+          .lean<{ _id: string }[]>();
+        if (runs.length === 0) break;
+        const ids = runs.map((r) => r._id);
+        report.stepLog += (await this.#m.StepLog.deleteMany({ runId: { $in: ids } })).deletedCount;
+        await this.#m.Run.updateMany({ _id: { $in: ids } }, { $set: { logsPruned: true } });
+      }
+      return report;
+    });
+  }
+
+  private async drain<T>(model: mongoose.Model<T>, filter: mongoose.QueryFilter<T>): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const batch = await model.find(filter, { _id: 1 }).limit(PRUNE_BATCH).lean<{ _id: unknown }[]>();
+      if (batch.length === 0) return total;
+      total += (await model.deleteMany({ _id: { $in: batch.map((d) => d._id) } })).deletedCount;
+    }
+  }
+}
