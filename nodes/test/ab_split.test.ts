@@ -27,6 +27,8 @@ describe('ab_split node', () => {
   it('should never pick a zero-weight branch, and split evenly when every weight is zero', () => {
     const zeroMiddle = { branches: [{ id: 'a', weight: 1 }, { id: 'off', weight: 0 }, { id: 'c', weight: 1 }] };
     for (const r of [0, 0.25, 0.4999, 0.5, 0.75, 0.9999]) expect(pick(r, zeroMiddle)).not.toBe('off');
+    const zeroLast = { branches: [{ id: 'a', weight: 0.1 }, { id: 'b', weight: 0.2 }, { id: 'off', weight: 0 }] };
+    expect(pick(1 - Number.EPSILON, zeroLast)).toBe('b');
     const allZero = { branches: [{ id: 'a', weight: 0 }, { id: 'b', weight: 0 }] };
     expect([pick(0.1, allZero), pick(0.9, allZero)]).toEqual(['a', 'b']);
   });

@@ -53,7 +53,9 @@ export const abSplitNode = defineNode<AbSplitParams>({
     // All weights zero: split evenly rather than always taking the first branch.
     const weightOf = (b: SplitBranch): number => (total > 0 ? Math.max(0, b.weight) : 1);
     let pick = random * (total > 0 ? total : branches.length);
-    let chosen = branches[branches.length - 1];
+    // Rounding can leave `pick` a hair above zero after the last branch: fall back to the last
+    // branch that can be chosen at all.
+    let chosen = [...branches].reverse().find((b) => weightOf(b) > 0);
     for (const branch of branches) {
       pick -= weightOf(branch);
       if (pick < 0 && weightOf(branch) > 0) {
