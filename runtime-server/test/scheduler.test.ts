@@ -130,7 +130,7 @@ describe('agenda scheduler on SQLite', () => {
     const all = deferred();
     let total = 0;
     const workers = [0, 1].map((w) => {
-      const s = scheduler(tmp.open(), { lockLimit: 20, concurrency: 10 });
+      const s = scheduler(tmp.open(), { concurrency: 10 });
       s.onTimer(async (t) => {
         if (t.kind !== 'timer') return;
         counts.set(t.timerId, (counts.get(t.timerId) ?? 0) + 1);

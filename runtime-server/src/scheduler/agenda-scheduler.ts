@@ -5,6 +5,7 @@ import type { JsonObject } from '@convoflow/engine';
 import type { CronSpec, FiredTimer, Scheduler, TimerHandler, TimerSpec } from './scheduler-port.js';
 import { LockTrackingBackend } from './internal/lock-tracking-backend.js';
 import { WakeupChannel } from './internal/wakeup-channel.js';
+import { quietAgendaDebug } from './internal/quiet-debug.js';
 
 /** agenda job name of one-shot timers. */
 export const TIMER_JOB = 'convoflow.timer';
@@ -37,18 +38,21 @@ export interface AgendaSchedulerOptions {
   /** Storage: `new SqliteAgendaBackend(db)` or `new MongoBackend({ address })`. */
   backend: AgendaBackend;
   /**
-   * How often the store is polled for due timers, ms (default 1000). Bounds the lateness of a
-   * timer scheduled by another process; timers saved by this process wake it at once.
+   * How often the store is polled for due timers, ms (default 250). Bounds the lateness of a timer
+   * saved by another process; with the SQLite backend, timers this process has seen wake it on time.
    */
   processEvery?: number;
-  /** Handlers running at once in this process (default 200). */
+  /**
+   * Timers this process holds at once (default 500): each is locked, then run at once. agenda's
+   * `maxConcurrency`, per-job `concurrency` and `lockLimit` are all set to it: a locked job that has to
+   * wait for a free slot makes agenda re-sort and re-walk its in-memory queue per job.
+   */
   concurrency?: number;
   /**
-   * Due timers this process holds locked (queued in memory) at once (default 5000). Together with
-   * `processEvery` it bounds throughput: at most `lockLimit` timers are taken per poll.
+   * How long a lock outlives a dead process, ms (default 30,000): a timer whose process died
+   * mid-handler is delivered again after this. Running handlers keep their lock alive with a
+   * heartbeat every third of it, so long handlers are not run twice.
    */
-  lockLimit?: number;
-  /** A handler running longer than this loses its lock and may be run elsewhere, ms (default 10 min). */
   lockLifetimeMs?: number;
   retry?: RetryPolicy;
   /** Instance name, recorded as `lastModifiedBy` on the jobs it locks (default `host:pid`). */
@@ -82,17 +86,20 @@ export interface AgendaScheduler extends Scheduler {
  * ```
  */
 export function createAgendaScheduler(options: AgendaSchedulerOptions): AgendaScheduler {
+  quietAgendaDebug();
   const backend = new LockTrackingBackend(options.backend);
-  const concurrency = options.concurrency ?? 200;
-  const lockLifetime = options.lockLifetimeMs ?? 10 * 60_000;
+  const concurrency = options.concurrency ?? 500;
+  // agenda leaves a liveness timer holding each finished job for half of this: shorter also means
+  // less memory after a burst.
+  const lockLifetime = options.lockLifetimeMs ?? 30_000;
   const stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
   const agenda = new Agenda({
     backend,
     name: options.name ?? `${hostname()}:${process.pid}`,
-    processEvery: options.processEvery ?? 1000,
+    processEvery: options.processEvery ?? 250,
     maxConcurrency: concurrency,
     defaultConcurrency: concurrency,
-    lockLimit: options.lockLimit ?? 5000,
+    lockLimit: concurrency,
     defaultLockLifetime: lockLifetime,
     notificationChannel: options.backend.notificationChannel ?? new WakeupChannel(),
   });
@@ -113,9 +120,16 @@ export function createAgendaScheduler(options: AgendaSchedulerOptions): AgendaSc
 
   let handler: TimerHandler | undefined;
   let started = false;
-  const deliver = async (fired: FiredTimer): Promise<void> => {
+  const deliver = async (job: Job, fired: FiredTimer): Promise<void> => {
     if (!handler) throw new Error('no timer handler registered (Scheduler.onTimer)');
-    await handler(fired);
+    // agenda only extends a lock when the job calls touch(); without it a handler running longer
+    // than the lock lifetime would be taken over by another process and run twice.
+    const heartbeat = setInterval(() => void job.touch().catch(() => undefined), lockLifetime / 3);
+    try {
+      await handler(fired);
+    } finally {
+      clearInterval(heartbeat);
+    }
   };
   const attempt = (job: Job): number => (job.attrs.failCount ?? 0) + 1;
 
@@ -123,7 +137,7 @@ export function createAgendaScheduler(options: AgendaSchedulerOptions): AgendaSc
     TIMER_JOB,
     async (job: Job<TimerJobData>) => {
       const { key, dueAt, payload } = job.attrs.data;
-      await deliver({ kind: 'timer', timerId: key, dueAt, payload, attempt: attempt(job), firedAt: Date.now() });
+      await deliver(job, { kind: 'timer', timerId: key, dueAt, payload, attempt: attempt(job), firedAt: Date.now() });
     },
     { concurrency, lockLifetime, backoff, removeOnComplete: true },
   );
@@ -133,7 +147,7 @@ export function createAgendaScheduler(options: AgendaSchedulerOptions): AgendaSc
       const { key, payload } = job.attrs.data;
       const heldFor = backend.held.get(String(job.attrs._id));
       const dueAt = heldFor ?? job.attrs.lastRunAt?.getTime() ?? Date.now();
-      await deliver({ kind: 'cron', cronId: key, dueAt, payload, attempt: attempt(job), firedAt: Date.now() });
+      await deliver(job, { kind: 'cron', cronId: key, dueAt, payload, attempt: attempt(job), firedAt: Date.now() });
     },
     { concurrency, lockLifetime, backoff },
   );

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { JobNotification, NotificationChannel, NotificationChannelState, NotificationHandler } from 'agenda';
+import type { JobId, JobNotification, NotificationChannel, NotificationChannelState, NotificationHandler } from 'agenda';
 
 /**
  * In-process notification channel: when this process saves a job due before agenda's next poll,
@@ -29,6 +29,14 @@ export class WakeupChannel extends EventEmitter implements NotificationChannel {
   subscribe(handler: NotificationHandler): () => void {
     this.handlers.add(handler);
     return () => this.handlers.delete(handler);
+  }
+
+  /**
+   * Asks agenda to look for due jobs of `jobName` now (a notification with no `nextRunAt` passes
+   * agenda's "due before my next scan" check).
+   */
+  wake(jobName: string): void {
+    void this.publish({ jobId: '' as JobId, jobName, nextRunAt: null, priority: 0, timestamp: new Date() });
   }
 
   async publish(notification: JobNotification): Promise<void> {

@@ -26,6 +26,12 @@ export interface SqliteJobRepositoryOptions {
   lockBatchSize?: number;
   /** Create the `agenda_*` tables on connect (default true). */
   migrate?: boolean;
+  /**
+   * Called when jobs of `jobName` are due and agenda should look for them now: at the due time of
+   * the next known job, and whenever a job finishes while more due jobs wait. The backend wires it
+   * to agenda's notification channel; without it agenda only finds jobs by polling.
+   */
+  onDue?: (jobName: string) => void;
 }
 
 const USER_COLUMNS: (keyof UserFieldValues)[] = [
@@ -65,6 +71,7 @@ interface Statements {
   saveState: Statement;
   lockOne: Statement;
   lockById: Statement;
+  nextDue: Statement;
   expiredIds: Statement;
   dueIds: Statement;
   unlockOne: Statement;
@@ -92,6 +99,13 @@ export class SqliteJobRepository implements JobRepository {
   private stmts: Statements | undefined;
   /** Jobs this process locked in a batch and has not handed to agenda yet, per job name. */
   private readonly prefetched = new Map<string, JobParameters[]>();
+  /** Job names whose last lock batch was full: more may be due. */
+  private readonly lastBatchFull = new Set<string>();
+  /** Jobs handed to agenda and not finished yet: id -> name. */
+  private readonly handedOut = new Map<string, string>();
+  private readonly wakeQueued = new Set<string>();
+  private readonly dueTimers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private readonly onDue: ((jobName: string) => void) | undefined;
 
   constructor(
     private readonly db: Database.Database,
@@ -100,6 +114,7 @@ export class SqliteJobRepository implements JobRepository {
     this.batcher = new WriteBatcher(db);
     this.lockBatchSize = Math.max(1, options.lockBatchSize ?? 200);
     this.migrate = options.migrate ?? true;
+    this.onDue = options.onDue;
   }
 
   async connect(): Promise<void> {
@@ -115,6 +130,8 @@ export class SqliteJobRepository implements JobRepository {
     if (!this.stmts || !this.db.open) return;
     const held = [...this.prefetched.values()].flat();
     this.prefetched.clear();
+    for (const { timer } of this.dueTimers.values()) clearTimeout(timer);
+    this.dueTimers.clear();
     const s = this.stmts;
     await this.batcher.now(() => {
       for (const job of held) s.unlockIfLockedAt.run(Number(job._id), toMs(job.lockedAt));
@@ -157,6 +174,9 @@ export class SqliteJobRepository implements JobRepository {
         `SELECT id FROM agenda_jobs INDEXED BY agenda_jobs_due
          WHERE name = ? AND locked_at IS NULL AND disabled = 0 AND next_run_at <= ?
          ORDER BY next_run_at, priority DESC LIMIT ?`,
+      ),
+      nextDue: db.prepare(
+        'SELECT min(next_run_at) AS at FROM agenda_jobs INDEXED BY agenda_jobs_due WHERE name = ? AND locked_at IS NULL AND disabled = 0',
       ),
       unlockOne: db.prepare('UPDATE agenda_jobs SET locked_at = NULL WHERE id = ? AND next_run_at IS NOT NULL'),
       unlockIfLockedAt: db.prepare('UPDATE agenda_jobs SET locked_at = NULL WHERE id = ? AND locked_at = ?'),
@@ -281,7 +301,9 @@ export class SqliteJobRepository implements JobRepository {
   async saveJob<DATA = unknown>(job: JobParameters<DATA>, options: JobRepositoryOptions | undefined): Promise<JobParameters<DATA>> {
     const fields = userFields(job as JobParameters, options?.lastModifiedBy);
     const uniqueKey = job.unique && job.type !== 'single' ? canonicalUniqueKey(job.unique) : null;
-    return this.batcher.enqueue(() => this.saveJobNow(job as JobParameters, fields, uniqueKey) as JobParameters<DATA>);
+    const saved = await this.batcher.enqueue(() => this.saveJobNow(job as JobParameters, fields, uniqueKey));
+    if (saved.nextRunAt && !saved.disabled) this.dueAt(saved.name, saved.nextRunAt.getTime());
+    return saved as JobParameters<DATA>;
   }
 
   private saveJobNow(job: JobParameters, fields: UserFieldValues, uniqueKey: string | null): JobParameters {
@@ -349,11 +371,17 @@ export class SqliteJobRepository implements JobRepository {
       last_finished_at: toMs(job.lastFinishedAt),
       last_modified_by: options?.lastModifiedBy ?? null,
     };
-    await this.batcher.enqueue(() => {
-      if (this.s.saveState.run(params).changes !== 1) {
-        throw new Error(`job ${job._id} (name: ${job.name}) cannot be updated in the database, maybe it does not exist anymore?`);
-      }
-    });
+    try {
+      await this.batcher.enqueue(() => {
+        if (this.s.saveState.run(params).changes !== 1) {
+          throw new Error(`job ${job._id} (name: ${job.name}) cannot be updated in the database, maybe it does not exist anymore?`);
+        }
+      });
+    } finally {
+      // A retry or the next cron occurrence: wake up for it. No lock: the run is over.
+      if (params.next_run_at !== null && params.locked_at === null) this.dueAt(job.name, params.next_run_at);
+      if (params.locked_at === null) this.finished(String(job._id));
+    }
   }
 
   async lockJob(job: JobParameters, options: JobRepositoryOptions | undefined): Promise<JobParameters | undefined> {
@@ -376,6 +404,7 @@ export class SqliteJobRepository implements JobRepository {
     const id = Number(job._id);
     // agenda calls this without awaiting: it must never reject.
     await this.batcher.enqueue(() => this.s.unlockOne.run(id)).catch(() => undefined);
+    this.finished(String(id));
   }
 
   async unlockJobs(jobIds: (JobId | string)[]): Promise<void> {
@@ -387,6 +416,7 @@ export class SqliteJobRepository implements JobRepository {
         this.db.prepare(`UPDATE agenda_jobs SET locked_at = NULL WHERE id IN (${chunk.map(() => '?').join(',')})`).run(...chunk.map(Number));
       }
     });
+    ids.forEach((id) => this.finished(id));
   }
 
   async getNextJobToRun(
@@ -401,23 +431,75 @@ export class SqliteJobRepository implements JobRepository {
     while (held && held.length > 0) {
       const job = held.shift() as JobParameters;
       // A lock held here past its lifetime may already belong to another process: never hand it out.
-      if (job.lockedAt && job.lockedAt.getTime() > deadline) return job;
+      if (job.lockedAt && job.lockedAt.getTime() > deadline) return this.handOut(job);
     }
     const lockTime = (now ?? new Date()).getTime();
     const by = options?.lastModifiedBy ?? null;
     const s = this.s;
-    const batch = await this.batcher.now(() => {
+    // Only jobs already due, not those due before `nextScanAt`: agenda keeps early jobs in a queue
+    // it re-sorts and re-walks on every timeout (quadratic with thousands of them); instead, a timer
+    // here wakes agenda at the next due time (see `onDue`).
+    const dueBy = Math.min(nextScanAt.getTime(), lockTime);
+    const { batch, nextDue } = await this.batcher.now(() => {
       // Expired locks first (their owner died mid-run), then due jobs in (nextRunAt, priority) order.
       const ids = (s.expiredIds.all(jobName, deadline, this.lockBatchSize) as { id: number }[]).map((r) => r.id);
       if (ids.length < this.lockBatchSize) {
-        for (const r of s.dueIds.all(jobName, nextScanAt.getTime(), this.lockBatchSize - ids.length) as { id: number }[]) {
+        for (const r of s.dueIds.all(jobName, dueBy, this.lockBatchSize - ids.length) as { id: number }[]) {
           ids.push(r.id);
         }
       }
-      return ids.map((id) => rowToJob(s.lockById.get({ id, now: lockTime, by }) as JobRow));
+      const locked = ids.map((id) => rowToJob(s.lockById.get({ id, now: lockTime, by }) as JobRow));
+      const next = ids.length < this.lockBatchSize ? (s.nextDue.get(jobName) as { at: number | null }).at : null;
+      return { batch: locked, nextDue: next };
     });
+    if (batch.length === this.lockBatchSize) this.lastBatchFull.add(jobName);
+    else this.lastBatchFull.delete(jobName);
+    if (nextDue !== null) this.dueAt(jobName, nextDue);
     const [first, ...rest] = batch;
     if (rest.length > 0) this.prefetched.set(jobName, rest);
-    return first;
+    return first ? this.handOut(first) : undefined;
+  }
+
+  private handOut(job: JobParameters): JobParameters {
+    this.handedOut.set(String(job._id), job.name);
+    return job;
+  }
+
+  /** A job handed to agenda is done (or given back): if more are due, let agenda take the next. */
+  private finished(id: string): void {
+    const name = this.handedOut.get(id);
+    if (name === undefined) return;
+    this.handedOut.delete(id);
+    if ((this.prefetched.get(name)?.length ?? 0) > 0 || this.lastBatchFull.has(name)) this.wake(name);
+  }
+
+  /** Wakes agenda at `at` for `jobName`, keeping one timer per name, for the earliest time asked. */
+  private dueAt(jobName: string, at: number): void {
+    if (!this.onDue) return;
+    const delay = at - Date.now();
+    if (delay <= 0) {
+      this.wake(jobName);
+      return;
+    }
+    const armed = this.dueTimers.get(jobName);
+    if (armed && armed.at <= at) return;
+    if (armed) clearTimeout(armed.timer);
+    const timer = setTimeout(() => {
+      this.dueTimers.delete(jobName);
+      this.wake(jobName);
+    }, Math.min(delay, 2 ** 31 - 1));
+    timer.unref();
+    this.dueTimers.set(jobName, { at, timer });
+  }
+
+  /** At most one wake per job name per event-loop turn. */
+  private wake(jobName: string): void {
+    const onDue = this.onDue;
+    if (!onDue || this.wakeQueued.has(jobName)) return;
+    this.wakeQueued.add(jobName);
+    setImmediate(() => {
+      this.wakeQueued.delete(jobName);
+      onDue(jobName);
+    });
   }
 }
