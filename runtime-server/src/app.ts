@@ -52,6 +52,13 @@ export interface AppDeps {
   metrics?: Metrics;
   /** Epoch-ms clock for record stamps and token expiry (default `Date.now`). */
   clock?: () => number;
+  /**
+   * Extra handlers that are not part of the REST API (so not in /openapi.json): `beforeBody` runs
+   * before JSON parsing (channel webhooks that verify signatures on raw bytes with their own
+   * parser), `afterApi` after the API routes (the designer's static files). Both sit inside the
+   * request log, metrics and problem+json error handling, and before the 404/405 fallback.
+   */
+  mount?: { beforeBody?(app: Application): void; afterApi?(app: Application): void };
 }
 
 /**
@@ -93,10 +100,12 @@ export function createApp(deps: AppDeps): Application {
   app.disable('x-powered-by');
   if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
   app.use(requestContext({ logger, metrics }));
+  deps.mount?.beforeBody?.(app);
   app.use(jsonBody(config.bodyLimit));
   for (const route of routes) {
     mountRoute(app, route, { store: deps.store, validator, embedTokenSecret: config.embedTokenSecret, now: ctx.now });
   }
+  deps.mount?.afterApi?.(app);
   app.use(fallback(routes));
   app.use(errorHandler(logger));
   return app;

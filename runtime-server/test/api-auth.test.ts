@@ -48,6 +48,13 @@ describe('authentication', () => {
     await request(h.app).get('/api/flows').set(h.auth('staff')).expect(401);
   });
 
+  it('should accept an operator-chosen key that is not in the cf_ format (seeded admin key)', async () => {
+    const secret = 'operator-chosen-admin-key';
+    await h.store.apiKeys.insert({ id: 'seeded', workspaceId: h.ws, name: 'seed', role: 'admin', keyHash: hashApiKey(secret), prefix: apiKeyPrefix(secret), createdAt: h.clock.now });
+    await request(h.app).get('/api/api-keys').set('authorization', `Bearer ${secret}`).expect(200);
+    await request(h.app).get('/api/flows').set('authorization', 'Bearer short').expect(401);
+  });
+
   it('should accept the scheme name in any case', async () => {
     await request(h.app).get('/api/flows').set('authorization', `bearer ${h.keys.staff}`).expect(200);
   });

@@ -5,7 +5,7 @@ import type { Catalogue, FlowDefinition, InboundMessage, JsonObject } from '@con
 import { builtinCatalogue } from '@convoflow/nodes';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { createApp, type AppConfig } from '../src/app.js';
+import { createApp, type AppConfig, type AppDeps } from '../src/app.js';
 import { API_SCHEMAS } from '../src/api/schemas.js';
 import { createApiKey } from '../src/auth/api-key.js';
 import { createLogger } from '../src/observability/logger.js';
@@ -212,7 +212,7 @@ export interface Harness {
 }
 
 /** Builds the app over a fresh in-memory store with a key per role. */
-export async function createHarness(config: Partial<AppConfig> = {}): Promise<Harness> {
+export async function createHarness(config: Partial<AppConfig> = {}, mount?: AppDeps['mount']): Promise<Harness> {
   const store = createSqliteStore({ file: ':memory:' });
   await store.migrate();
   const clock = { now: Date.UTC(2026, 0, 1) };
@@ -244,6 +244,7 @@ export async function createHarness(config: Partial<AppConfig> = {}): Promise<Ha
     logger: createLogger({ level: 'debug', destination }),
     clock: now,
     config: { embedTokenSecret: EMBED_SECRET, ...config },
+    ...(mount ? { mount } : {}),
   });
   return {
     app,

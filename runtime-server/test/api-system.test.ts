@@ -92,6 +92,24 @@ describe('problem+json errors', () => {
   });
 });
 
+describe('extra handlers', () => {
+  it('should mount raw-body handlers before JSON parsing and static handlers before the fallback', async () => {
+    const { default: express } = await import('express');
+    const extra = await createHarness({}, {
+      beforeBody: (app) => app.post('/webhooks/raw', express.raw({ type: '*/*' }), (req, res) => { res.json({ bytes: (req.body as Buffer).length }); }),
+      afterApi: (app) => app.get('/designer/', (_req, res) => { res.type('html').send('<h1>designer</h1>'); }),
+    });
+    try {
+      const raw = await request(extra.app).post('/webhooks/raw').set('content-type', 'application/json').send('{"a": 1}').expect(200);
+      expect(raw.body).toEqual({ bytes: 8 });
+      await request(extra.app).get('/designer/').expect(200, '<h1>designer</h1>');
+      await request(extra.app).get('/designer/missing').expect(404);
+    } finally {
+      await extra.close();
+    }
+  });
+});
+
 describe('request logs', () => {
   it('should log one JSON line per request with the request id and no credentials', async () => {
     await request(h.app).get('/api/flows').set(h.auth()).set('x-request-id', 'req-log-1').expect(200);
