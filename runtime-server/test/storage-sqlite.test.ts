@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ConvoflowError } from '@convoflow/engine';
 import { createStore } from '../src/storage/create-store.js';
+import { STORAGE_ERROR_HELP } from '../src/storage/errors.js';
 import { createSqliteStore, type SqliteStore } from '../src/storage/sqlite/sqlite-store.js';
 import { describeStorageContract, journalInput, runRecord, sendEffect, stepCommit, stepLog } from './storage-contract.js';
 
@@ -41,9 +43,11 @@ describe('sqlite store', () => {
     await store.close();
   });
 
-  it('should say NOT_MIGRATED when used before migrate()', async () => {
+  it('should say NOT_MIGRATED, as a ConvoflowError with help, when used before migrate()', async () => {
     const store = createSqliteStore({ file: ':memory:' });
-    await expect(store.workspaces.list()).rejects.toMatchObject({ code: 'NOT_MIGRATED' });
+    const failure = store.workspaces.list();
+    await expect(failure).rejects.toMatchObject({ code: 'NOT_MIGRATED', name: 'StorageError', help: STORAGE_ERROR_HELP.NOT_MIGRATED });
+    await expect(failure).rejects.toBeInstanceOf(ConvoflowError);
     await store.close();
   });
 

@@ -1,42 +1,46 @@
+import { StorageError as ConvoflowStorageError } from '@convoflow/engine';
+
 /**
- * Why a storage operation failed, as a stable code callers can branch on.
- *
- * - `LEASE_LOST`: a commit named a lease its owner no longer holds; nothing was written.
- * - `NOT_FOUND`: the record the operation needs does not exist (in that workspace).
- * - `CONFLICT`: a unique key is already taken (an id, a channel identity, an API key hash).
- * - `NOT_MIGRATED`: the store was used before `migrate()` created its tables.
- * - `BAD_CURSOR`: a pagination cursor that this store did not hand out.
- * - `BUSY`: the database stayed locked by another process for longer than the busy timeout.
- * - `UNAVAILABLE`: the database could not be reached or refused the operation.
+ * Why a storage operation failed, as a stable code callers can branch on. Help text for each is in
+ * `STORAGE_ERROR_HELP`.
  */
 export type StorageErrorCode = 'LEASE_LOST' | 'NOT_FOUND' | 'CONFLICT' | 'NOT_MIGRATED' | 'BAD_CURSOR' | 'BUSY' | 'UNAVAILABLE';
 
+/** What each storage error code means and what to do about it. */
+export const STORAGE_ERROR_HELP: Record<StorageErrorCode, string> = {
+  LEASE_LOST:
+    'Another process took over the lease (of a contact\'s events or of a run) before this commit; nothing was written. The other process carries on; this one should drop its work.',
+  NOT_FOUND: 'The record the operation needs does not exist in this workspace.',
+  CONFLICT: 'A unique key is already taken (an id, a channel identity, an API key). Use another, or read the existing record.',
+  NOT_MIGRATED: 'The store was used before migrate() created its tables. Call migrate() at start-up.',
+  BAD_CURSOR: 'The pagination cursor was not handed out by this store. Start again from the first page.',
+  BUSY: 'The database stayed locked by another process for longer than the busy timeout. Retry, or raise busyTimeoutMs.',
+  UNAVAILABLE: 'The database could not be reached. Check the connection string and that the server (a replica set, for MongoDB) is up.',
+};
+
 /**
- * The one error type both store adapters throw. `code` is stable; `message` is for people.
+ * The error both store adapters throw: the engine's `StorageError` (so a `ConvoflowError`, with
+ * `code` and `help`), narrowed to the storage codes.
  *
  * @example
  * ```ts
  * try {
  *   await store.commitStep(commit);
  * } catch (err) {
- *   if (err instanceof StorageError && err.code === 'LEASE_LOST') return; // another process owns it now
+ *   if (isStorageError(err, 'LEASE_LOST')) return; // another process owns it now
  *   throw err;
  * }
  * ```
  */
-export class StorageError extends Error {
-  override readonly name = 'StorageError';
+export class StorageError extends ConvoflowStorageError {
+  declare readonly code: StorageErrorCode;
 
-  constructor(
-    readonly code: StorageErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  constructor(code: StorageErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(message, { code, help: STORAGE_ERROR_HELP[code], ...(options.cause === undefined ? {} : { cause: options.cause }) });
   }
 }
 
-/** True when `err` is a StorageError with this code. */
+/** True when `err` is a StorageError of the store, with this code when one is given. */
 export function isStorageError(err: unknown, code?: StorageErrorCode): err is StorageError {
   return err instanceof StorageError && (code === undefined || err.code === code);
 }
