@@ -3,6 +3,7 @@ import type { AnyStateMachine, EventObject } from 'xstate';
 import type { FlowDefinition } from '../flow/types.js';
 import type { Catalogue, NodeDefinition } from '../catalogue/types.js';
 import type { FlowEvent } from '../events.js';
+import { EVENT } from '../events.js';
 import type { RunInput } from '../run.js';
 import { parseIsoDuration } from '../internal/iso-duration.js';
 import { templateTree } from '../internal/template-params.js';
@@ -35,6 +36,7 @@ export interface CompileOptions {
 /** The reply timeout used when `settings.defaultReplyTimeout` is missing or not a duration. */
 export const DEFAULT_REPLY_TIMEOUT_MS = 24 * 3_600_000;
 const DEFAULT_MAX_NODE_ENTRIES = 1_000;
+const EVENT_TYPES = new Set<string>(Object.values(EVENT));
 
 // Template locations depend only on a node type's manifest: found once per definition.
 const templateTrees = new WeakMap<NodeDefinition, TemplateTree | null>();
@@ -159,6 +161,18 @@ function emit(enqueue: ActionArgs['enqueue'], d: Draft): void {
   if (d.contactChanges) enqueue({ type: ACTION.contact, params: d.contactChanges });
 }
 
+/** Hands an event to the wait node the run rests in; cancels the run on `run.cancelled`. */
+function dispatch(graph: RunGraph, context: RunContext, event: EventObject): Draft | undefined {
+  if (event.type === EVENT.runCancelled) {
+    const d = cancelRun(context, (event as FlowEvent).at);
+    d.next = FINAL.cancelled;
+    return d;
+  }
+  const nodeId = context.wait?.nodeId;
+  const cn = nodeId === undefined ? undefined : graph.nodesByKey.get(stateKey(nodeId));
+  return cn && EVENT_TYPES.has(event.type) ? handleEvent(graph, cn, context, event as FlowEvent) : undefined;
+}
+
 function eventAt(event: EventObject): number {
   return event.type === 'xstate.init' ? (event as EventObject & { input: RunInput }).input.at : (event as FlowEvent).at;
 }
@@ -177,53 +191,41 @@ function buildMachine(flow: FlowDefinition, graph: RunGraph, entryKey: string): 
   const landing = landingStates(graph.nodesByKey);
   const states: Record<string, object> = {};
   for (const cn of graph.nodesByKey.values()) {
-    const isWait = cn.definition.behaviour.kind === 'wait';
     // Pure, jump and end nodes resolve inside the reaction that reaches them: only wait nodes and
-    // the start node are ever entered by the machine, so only they need a way out.
-    if (!isWait && cn.key !== entryKey) {
+    // the start node are ever entered by the machine, so only they need an entry and a way out.
+    if (cn.definition.behaviour.kind !== 'wait' && cn.key !== entryKey) {
       states[cn.key] = {};
       continue;
     }
-    const targets = [...(landing.get(cn.key) ?? []), FINAL.done, FINAL.failed];
     const state: Record<string, unknown> = {
       entry: enqueueActions(({ context, event, enqueue }: ActionArgs) => {
         emit(enqueue, enterNode(graph, cn, context, eventAt(event)));
       }),
-      always: targets.map((target) => ({ guard: guardFor(target), target, reenter: true })),
     };
-    if (isWait) {
-      const handler = {
-        actions: enqueueActions(({ context, event, enqueue }: ActionArgs) => {
-          const d = handleEvent(graph, cn, context, event as FlowEvent);
-          if (d) emit(enqueue, d);
-        }),
-      };
-      state.on = {
-        'message.received': handler,
-        'timer.fired': handler,
-        'node.completed': handler,
-        'node.failed': handler,
-      };
+    const targets = landing.get(cn.key);
+    if (targets && targets.size > 0) {
+      state.always = [...targets].map((target) => ({ guard: guardFor(target), target, reenter: true }));
     }
     states[cn.key] = state;
   }
-  states[FINAL.done] = { type: 'final' };
-  states[FINAL.failed] = { type: 'final' };
-  states[FINAL.cancelled] = { type: 'final' };
+  for (const final of [FINAL.done, FINAL.failed, FINAL.cancelled]) states[final] = { type: 'final' };
 
+  // Events and the routes to the final states live on the root, once for all nodes: XState formats
+  // every transition when the machine is created, and a 1,000-node flow must compile in a few ms.
   const config = {
     id: 'convoflow',
     context: ({ input }: { input: RunInput }) => initialContext(flow, input),
     initial: entryKey,
     states,
     on: {
-      'run.cancelled': {
-        target: `.${FINAL.cancelled}`,
+      '*': {
         actions: enqueueActions(({ context, event, enqueue }: ActionArgs) => {
-          emit(enqueue, cancelRun(context, (event as FlowEvent).at));
+          const d = dispatch(graph, context, event);
+          if (d) emit(enqueue, d);
         }),
       },
     },
+    always: [FINAL.done, FINAL.failed, FINAL.cancelled].map((target) => ({ guard: guardFor(target), target: `.${target}` })),
   };
   // The states are built from data, which XState's config types cannot follow; the shape above is
   // checked by the engine's tests instead.

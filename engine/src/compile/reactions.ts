@@ -49,6 +49,16 @@ export class Draft {
   }
 
   private runInfo: TemplateScope['run'] | undefined;
+  private ownsVisits = false;
+
+  /** Records a node entry. Copies the previous snapshot's counts once, then writes in place. */
+  countVisit(nodeId: string, visit: number): void {
+    if (!this.ownsVisits) {
+      this.visits = { ...this.visits };
+      this.ownsVisits = true;
+    }
+    this.visits[nodeId] = visit;
+  }
 
   /** `run.*` of the template scope, shared by the nodes of this reaction. */
   run(): TemplateScope['run'] {
@@ -106,7 +116,7 @@ function enter(settings: CompiledSettings, d: Draft, cn: CompiledNode): void {
   const at = d.at;
   d.next = null;
   const visit = (d.visits[id] ?? 0) + 1;
-  d.visits = { ...d.visits, [id]: visit };
+  d.countVisit(id, visit);
   d.hops += 1;
   if (d.hops > settings.maxNodeEntriesPerStep) {
     d.path.push({ nodeId: id, at });
