@@ -62,6 +62,25 @@ describe('sqlite store', () => {
     await first.close();
   });
 
+  it('should group commits in one transaction and roll back only the one that failed', async () => {
+    const store = createSqliteStore({ file: tempFile() });
+    await store.migrate();
+    await store.leases.acquire('ws/c1', 'p1', 0, 1e12);
+    await store.leases.acquire('ws/c2', 'someone-else', 0, 1e12);
+    const results = await store.commitSteps([
+      stepCommit({ run: runRecord({ id: 'r1' }), stepLog: { ...stepLog(0, 'waiting'), runId: 'r1' } }),
+      stepCommit({ leaseKey: 'ws/c2', run: runRecord({ id: 'r2' }), stepLog: { ...stepLog(0, 'waiting'), runId: 'r2' } }),
+      stepCommit({ run: runRecord({ id: 'r3' }), stepLog: { ...stepLog(0, 'waiting'), runId: 'r3' } }),
+    ]);
+    expect(results.map((r) => (r as { code?: string } | undefined)?.code)).toEqual([undefined, 'LEASE_LOST', undefined]);
+    expect(await store.runs.get('ws', 'r1')).toBeDefined();
+    expect(await store.runs.get('ws', 'r2')).toBeUndefined();
+    expect(await store.runs.stepLog('r2')).toEqual([]);
+    expect(await store.outbox.get('r2', 1)).toBeUndefined();
+    expect((await store.outbox.get('r3', 1))?.status).toBe('pending');
+    await store.close();
+  });
+
   describe('two stores on one file', () => {
     let file: string;
     let a: SqliteStore;

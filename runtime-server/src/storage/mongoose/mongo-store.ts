@@ -59,6 +59,8 @@ export interface MongoStore extends StoragePort {
   readonly kind: 'mongo';
   /** The mongoose connection (its own, not mongoose's default one). */
   readonly connection: Connection;
+  /** Several step commits, each all-or-nothing on its own (one transaction each on MongoDB). */
+  commitSteps(commits: StepCommit[]): Promise<(Error | undefined)[]>;
   outbox: StoragePort['outbox'] & {
     claim(owner: string, limit: number, now: number, leaseUntil: number): Promise<StoredOutboxEntry[]>;
     get(runId: string, seq: number): Promise<StoredOutboxEntry | undefined>;
@@ -559,6 +561,19 @@ class MongoStoreImpl implements MongoStore {
         }
       }),
     );
+  }
+
+  async commitSteps(commits: StepCommit[]): Promise<(Error | undefined)[]> {
+    const results: (Error | undefined)[] = [];
+    for (const commit of commits) {
+      try {
+        await this.commitStep(commit);
+        results.push(undefined);
+      } catch (err) {
+        results.push(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    return results;
   }
 
   /**

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
 import type { PruneReport, RetentionPolicy } from '../storage-port.js';
 
@@ -15,23 +16,24 @@ const RUN_BATCH = 50;
  *   or none of it, so a long run that ended recently is never shown half-logged);
  * - runs that ended before `now - endedRunsMs`, with their step logs.
  *
- * Pending journal and outbox entries, and runs that have not ended, are never touched.
+ * Pending journal and outbox entries, and runs that have not ended, are never touched. Between
+ * batches it yields to the event loop, so this process's own commits interleave too.
  * @internal
  */
-export function pruneSqlite(db: Database.Database, policy: RetentionPolicy, now: number): PruneReport {
+export async function pruneSqlite(db: Database.Database, policy: RetentionPolicy, now: number): Promise<PruneReport> {
   const report: PruneReport = { stepLog: 0, journal: 0, outbox: 0, runs: 0 };
 
   const journalBatch = db.prepare<[number, number]>(
     `DELETE FROM journal WHERE seq IN (
        SELECT seq FROM journal WHERE status <> 'pending' AND processed_at < ? LIMIT ?)`,
   );
-  report.journal = drain(() => journalBatch.run(now - policy.journalMs, PRUNE_BATCH).changes);
+  report.journal = await drain(() => journalBatch.run(now - policy.journalMs, PRUNE_BATCH).changes);
 
   const outboxBatch = db.prepare<[number, number]>(
     `DELETE FROM outbox WHERE rowid IN (
        SELECT rowid FROM outbox WHERE status <> 'pending' AND completed_at < ? LIMIT ?)`,
   );
-  report.outbox = drain(() => outboxBatch.run(now - policy.outboxMs, PRUNE_BATCH).changes);
+  report.outbox = await drain(() => outboxBatch.run(now - policy.outboxMs, PRUNE_BATCH).changes);
 
   const deleteLog = db.prepare<[string]>('DELETE FROM step_log WHERE run_id = ?');
 
@@ -47,7 +49,7 @@ export function pruneSqlite(db: Database.Database, policy: RetentionPolicy, now:
     }
     return runs;
   });
-  report.runs = drain(() => runsBatch.immediate(now - policy.endedRunsMs));
+  report.runs = await drain(() => runsBatch.immediate(now - policy.endedRunsMs));
 
   const unprunedRuns = db.prepare<[number, number], { id: string }>(
     'SELECT id FROM runs WHERE ended_at IS NOT NULL AND logs_pruned = 0 AND ended_at < ? LIMIT ?',
@@ -61,17 +63,18 @@ export function pruneSqlite(db: Database.Database, policy: RetentionPolicy, now:
     }
     return runs.length;
   });
-  drain(() => logsBatch.immediate(now - policy.stepLogMs));
+  await drain(() => logsBatch.immediate(now - policy.stepLogMs));
 
   return report;
 }
 
-/** Runs a batch until it comes back short; returns the total. */
-function drain(batch: () => number): number {
+/** Runs a batch until it finds nothing more, yielding between batches; returns the total. */
+async function drain(batch: () => number): Promise<number> {
   let total = 0;
   for (;;) {
     const n = batch();
     total += n;
     if (n === 0) return total;
+    await nextTurn();
   }
 }

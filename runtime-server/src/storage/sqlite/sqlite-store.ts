@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import type { FlowDefinition, JsonObject } from '@convoflow/engine';
 import { StorageError } from '../errors.js';
@@ -19,6 +20,8 @@ import type {
   ContactRecord,
   JournalEntry,
   Page,
+  PruneReport,
+  RetentionPolicy,
   RunFilter,
   RunRecord,
   StepCommit,
@@ -78,12 +81,16 @@ export interface SqliteStore extends StoragePort {
    * free; safe while other connections work (it waits for the write lock like any write).
    */
   vacuum(options?: { maxPages?: number }): Promise<VacuumReport>;
+  /** Several step commits in one transaction, each all-or-nothing on its own; see the class docs. */
+  commitSteps(commits: StepCommit[]): Promise<(Error | undefined)[]>;
   outbox: StoragePort['outbox'] & {
     claim(owner: string, limit: number, now: number, leaseUntil: number): Promise<StoredOutboxEntry[]>;
     get(runId: string, seq: number): Promise<StoredOutboxEntry | undefined>;
   };
 }
 
+/** Pages freed per incremental-vacuum statement (4 MB at the default page size). */
+const VACUUM_CHUNK_PAGES = 1024;
 /** WAL bytes kept after a checkpoint; beyond this the WAL file is truncated. */
 const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
 
@@ -185,15 +192,24 @@ class SqliteStoreImpl implements SqliteStore {
   }
 
   async vacuum(options: { maxPages?: number } = {}): Promise<VacuumReport> {
+    const limit = options.maxPages === undefined ? Infinity : Math.max(0, Math.floor(options.maxPages));
+    const freelist = (): number => Number(this.db.pragma('freelist_count', { simple: true }));
+    let freed = 0;
+    // In chunks, yielding between them: each chunk holds the write lock only briefly.
+    while (freed < limit) {
+      const before = guard(freelist);
+      if (before === 0) break;
+      guard(() => this.db.exec(`PRAGMA incremental_vacuum(${Math.min(VACUUM_CHUNK_PAGES, limit - freed)})`));
+      const done = before - guard(freelist);
+      if (done <= 0) break;
+      freed += done;
+      await nextTurn();
+    }
     return guard(() => {
-      const before = Number(this.db.pragma('freelist_count', { simple: true }));
-      const pages = options.maxPages === undefined ? '' : `(${Math.max(0, Math.floor(options.maxPages))})`;
-      this.db.exec(`PRAGMA incremental_vacuum${pages}`);
-      const after = Number(this.db.pragma('freelist_count', { simple: true }));
       if (this.file !== ':memory:') this.db.pragma('wal_checkpoint(TRUNCATE)');
       const pageSizeBytes = Number(this.db.pragma('page_size', { simple: true }));
       const pageCount = Number(this.db.pragma('page_count', { simple: true }));
-      return { freedPages: Math.max(0, before - after), sizeBytes: this.file === ':memory:' ? 0 : pageCount * pageSizeBytes };
+      return { freedPages: freed, sizeBytes: this.file === ':memory:' ? 0 : pageCount * pageSizeBytes };
     });
   }
 
@@ -431,6 +447,33 @@ class SqliteStoreImpl implements SqliteStore {
     guard(() => this.commitTx.immediate(commit));
   }
 
+  /**
+   * Group commit: commits several steps in ONE transaction (one WAL sync under `FULL`), each in its
+   * own savepoint, so a commit that fails (say `LEASE_LOST`) is rolled back alone and the others
+   * still land. Returns, per commit and in order, `undefined` when it was written or the error that
+   * stopped it. For a runtime that collects the commits of concurrent runs (not yet in the port).
+   */
+  async commitSteps(commits: StepCommit[]): Promise<(Error | undefined)[]> {
+    return guard(() =>
+      this.groupTx.immediate(commits),
+    );
+  }
+
+  private get groupTx() {
+    return (this.#groupTx ??= this.db.transaction((commits: StepCommit[]) =>
+      commits.map((c) => {
+        try {
+          this.commitTx(c); // nested: runs as a savepoint
+          return undefined;
+        } catch (err) {
+          const mapped = toStorageError(err);
+          return mapped instanceof Error ? mapped : new Error(String(mapped));
+        }
+      }),
+    ));
+  }
+  #groupTx: Database.Transaction<(commits: StepCommit[]) => (Error | undefined)[]> | undefined;
+
   readonly #commit = (c: StepCommit): void => {
     const q = this.q;
     const lease = q.leaseOwner.get(c.leaseKey);
@@ -584,8 +627,17 @@ class SqliteStoreImpl implements SqliteStore {
       }),
   };
 
-  async prune(...args: Parameters<StoragePort['prune']>): ReturnType<StoragePort['prune']> {
-    return guard(() => pruneSqlite(this.db, ...args));
+  /**
+   * Deletes what the policy lets go, in short batches (see `pruneSqlite`): journal entries that
+   * finished (processed or failed), finished outbox entries, the whole step log of runs that ended
+   * before `now - stepLogMs`, and runs that ended before `now - endedRunsMs`. Run `vacuum()` after.
+   */
+  async prune(policy: RetentionPolicy, now: number): Promise<PruneReport> {
+    try {
+      return await pruneSqlite(this.db, policy, now);
+    } catch (err) {
+      throw toStorageError(err);
+    }
   }
 }
 
