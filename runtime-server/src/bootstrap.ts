@@ -52,6 +52,7 @@ export async function bootstrap(
   const scheduler = createAgendaScheduler({
     backend,
     processEvery: config.schedulerPollMs,
+    lockLifetimeMs: config.schedulerLockLifetimeMs,
     onError: (err) => logger.error({ err }, 'scheduler error'),
   });
 
@@ -69,6 +70,7 @@ export async function bootstrap(
     channels,
     fetch: options.fetch ?? fetch,
     pollMs: config.pollMs,
+    leaseMs: config.leaseMs,
     log: (level, message, data) => logger[level](data ?? {}, message),
     hooks: {
       onRunEnded: (run) => runsEnded.inc({ status: run.status }),

@@ -19,6 +19,10 @@ export interface ServerConfig {
   pollMs: number;
   /** How often timers written by other processes are looked for, ms. */
   schedulerPollMs: number;
+  /** How long a dead process's leases (a contact's events, claimed effects) keep others away, ms. */
+  leaseMs: number;
+  /** How long a dead process's locked timers wait before another process fires them, ms. */
+  schedulerLockLifetimeMs: number;
   retention: { stepLogMs: number; journalMs: number; outboxMs: number; endedRunsMs: number; everyMs: number };
   /** Let the HTTP-request node call private addresses in the demo workspace (local development). */
   demoAllowPrivateNetwork: boolean;
@@ -66,6 +70,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     seedDemo: env.SEED_DEMO !== '0',
     pollMs: int(env, 'POLL_MS', 100, 5),
     schedulerPollMs: int(env, 'SCHEDULER_POLL_MS', 500, 10),
+    leaseMs: int(env, 'LEASE_MS', 30_000, 100),
+    schedulerLockLifetimeMs: int(env, 'SCHEDULER_LOCK_LIFETIME_MS', 60_000, 100),
     retention: {
       stepLogMs: int(env, 'RETENTION_STEP_LOG_DAYS', 30) * DAY,
       journalMs: int(env, 'RETENTION_JOURNAL_DAYS', 7) * DAY,
