@@ -42,9 +42,15 @@ const EVENT_TYPES = new Set<string>(Object.values(EVENT));
 const templateTrees = new WeakMap<NodeDefinition, TemplateTree | null>();
 
 /**
- * Compiles a flow to an XState machine with one state per node plus the final states `$done`,
- * `$failed` and `$cancelled`. Each node state resolves its node on entry and follows the edge of
- * the output it leaves by through `always` transitions; wait nodes handle events while they rest.
+ * Compiles a flow to an XState machine with one state per node (`n:<node id>`) plus the final
+ * states `$done`, `$failed` and `$cancelled`.
+ *
+ * How a run moves: entering a wait node's state (or the start node's) runs its reaction, which
+ * sets `context.next` to the state it leaves for; `always` transitions guarded on `next` take it
+ * there. Pure, jump and end nodes resolve inside the reaction that reaches them, one after the
+ * other, so a chain of them costs one microstep and their states are never entered (except the
+ * start node's). Events go to one root-level handler that hands them to the resting wait node;
+ * the routes to the final states are on the root too. Effects leave as `cf.effect` actions.
  *
  * Only structural problems throw (an unknown node type or version, an edge or jump to a missing
  * node); run `validate()` first for everything else.
