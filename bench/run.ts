@@ -1,5 +1,6 @@
 /**
- * Runs every benchmark in `bench/` (each `*.ts` but this file), one after the other, each in its
+ * Runs every benchmark in `bench/` (each `*.ts` but this file and scratch files starting with `_`
+ * or `.`), one after the other, each in its
  * own process so none warms up or slows down another, and prints their output as it comes.
  *
  *   npm run bench                 # all of them
@@ -18,7 +19,7 @@ const self = basename(fileURLToPath(import.meta.url));
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 
 const benches = readdirSync(here)
-  .filter((f) => f.endsWith('.ts') && f !== self && !f.endsWith('.d.ts'))
+  .filter((f) => f.endsWith('.ts') && f !== self && !f.endsWith('.d.ts') && !/^[_.]/.test(f))
   .filter((f) => filters.length === 0 || filters.some((filter) => f.includes(filter)))
   .sort();
 
