@@ -1,7 +1,7 @@
 /**
  * Runs every benchmark in `bench/` (each `*.ts` but this file and scratch files starting with `_`
- * or `.`), one after the other, each in its
- * own process so none warms up or slows down another, and prints their output as it comes.
+ * or `.`), one after the other, each in its own process so none warms up or slows down another,
+ * and prints their output as it comes.
  *
  *   npm run bench                 # all of them
  *   npm run bench -- engine       # only those whose file name contains "engine"
