@@ -97,6 +97,8 @@ export class SqliteJobRepository implements JobRepository {
   private readonly lockBatchSize: number;
   private readonly migrate: boolean;
   private stmts: Statements | undefined;
+  /** Statements built from filters (remove by id runs once per finished timer): prepared once per shape. */
+  private readonly dynamic = new Map<string, Statement>();
   /** Jobs this process locked in a batch and has not handed to agenda yet, per job name. */
   private readonly prefetched = new Map<string, JobParameters[]>();
   /** Job names whose last lock batch was full: more may be due. */
@@ -186,6 +188,15 @@ export class SqliteJobRepository implements JobRepository {
     };
   }
 
+  private sql(text: string): Statement {
+    let stmt = this.dynamic.get(text);
+    if (!stmt) {
+      stmt = this.db.prepare(text);
+      if (this.dynamic.size < 500) this.dynamic.set(text, stmt);
+    }
+    return stmt;
+  }
+
   private get s(): Statements {
     if (!this.stmts) throw new Error('SqliteJobRepository: connect() was not called');
     return this.stmts;
@@ -203,15 +214,14 @@ export class SqliteJobRepository implements JobRepository {
         return { ...job, _id: job._id as JobId, state: computeJobState(job, now) };
       };
       if (!options.state) {
-        const page = this.db
-          .prepare(`SELECT * FROM agenda_jobs WHERE ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
+        const page = this.sql(`SELECT * FROM agenda_jobs WHERE ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
           .all(...where.params, limit > 0 ? limit : -1, skip) as JobRow[];
-        const { n } = this.db.prepare(`SELECT count(*) AS n FROM agenda_jobs WHERE ${where.sql}`).get(...where.params) as {
+        const { n } = this.sql(`SELECT count(*) AS n FROM agenda_jobs WHERE ${where.sql}`).get(...where.params) as {
           n: number;
         };
         return { jobs: page.map(withState), total: n };
       }
-      const rows = this.db.prepare(`SELECT * FROM agenda_jobs WHERE ${where.sql} ORDER BY ${order}`).all(...where.params) as JobRow[];
+      const rows = this.sql(`SELECT * FROM agenda_jobs WHERE ${where.sql} ORDER BY ${order}`).all(...where.params) as JobRow[];
       const matching = rows
         .map(withState)
         .filter((job) => (options.state === 'paused' ? job.disabled === true : job.state === options.state));
@@ -274,7 +284,7 @@ export class SqliteJobRepository implements JobRepository {
   async removeJobs(options: RemoveJobsOptions): Promise<number> {
     const where = removeOptionsWhere(options);
     if (!where) return 0;
-    return this.batcher.enqueue(() => this.db.prepare(`DELETE FROM agenda_jobs WHERE ${where.sql}`).run(...where.params).changes);
+    return this.batcher.enqueue(() => this.sql(`DELETE FROM agenda_jobs WHERE ${where.sql}`).run(...where.params).changes);
   }
 
   async disableJobs(options: RemoveJobsOptions): Promise<number> {
@@ -289,7 +299,7 @@ export class SqliteJobRepository implements JobRepository {
     const where = removeOptionsWhere(options);
     if (!where) return 0;
     return this.batcher.enqueue(
-      () => this.db.prepare(`UPDATE agenda_jobs SET disabled = ? WHERE ${where.sql} AND disabled <> ?`).run(disabled, ...where.params, disabled).changes,
+      () => this.sql(`UPDATE agenda_jobs SET disabled = ? WHERE ${where.sql} AND disabled <> ?`).run(disabled, ...where.params, disabled).changes,
     );
   }
 
@@ -413,7 +423,7 @@ export class SqliteJobRepository implements JobRepository {
     await this.batcher.enqueue(() => {
       for (let i = 0; i < ids.length; i += 500) {
         const chunk = ids.slice(i, i + 500);
-        this.db.prepare(`UPDATE agenda_jobs SET locked_at = NULL WHERE id IN (${chunk.map(() => '?').join(',')})`).run(...chunk.map(Number));
+        this.sql(`UPDATE agenda_jobs SET locked_at = NULL WHERE id IN (${chunk.map(() => '?').join(',')})`).run(...chunk.map(Number));
       }
     });
     ids.forEach((id) => this.finished(id));
