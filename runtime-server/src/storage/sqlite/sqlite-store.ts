@@ -50,10 +50,13 @@ export interface SqliteStoreOptions {
   /** Path of the database file (its directory is created), or `:memory:` for tests. */
   file: string;
   /**
-   * `FULL` (the default) syncs the WAL at every commit, so a commit that returned survives power
-   * loss: the runtime acknowledges webhooks only after journaling them, and a provider will not
-   * redeliver what it saw acknowledged. `NORMAL` survives a killed process but may lose the last
-   * commits on power loss; it is about 5x faster per single-row commit.
+   * `FULL` (the default) syncs the WAL to disk at every journal append, the commit that lets the
+   * runtime acknowledge an inbound event: an acknowledged event survives power loss. Because the
+   * WAL is written in order, that sync also makes every earlier commit durable. The runtime's own
+   * commits (steps, outbox, leases) run at `NORMAL`: they survive a killed process, and after a
+   * power loss the last of them are redone from the journal, which is safe because steps are
+   * deterministic and effects carry idempotency keys. `NORMAL` here runs journal appends at
+   * `NORMAL` too: an acknowledged event survives a killed process but not a power loss.
    */
   synchronous?: 'NORMAL' | 'FULL';
   /** How long a write waits for another process's write lock before failing `BUSY`. Default 5000. */
@@ -117,10 +120,10 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   // auto_vacuum can only be chosen before the first table exists; older files are converted in migrate().
   if (isEmpty(db)) db.pragma('auto_vacuum = INCREMENTAL');
   db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+  db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
-  return new SqliteStoreImpl(db, file);
+  return new SqliteStoreImpl(db, file, options.synchronous !== 'NORMAL');
 }
 
 function isEmpty(db: Database.Database): boolean {
@@ -166,7 +169,20 @@ class SqliteStoreImpl implements SqliteStore {
   constructor(
     readonly db: Database.Database,
     readonly file: string,
+    /** Whether acknowledging commits (journal appends) sync to disk; see `synchronous`. */
+    private readonly durableAppends: boolean,
   ) {}
+
+  /** Runs a commit that acknowledges something to the outside world at `synchronous = FULL`. */
+  private durably<T>(commit: () => T): T {
+    if (!this.durableAppends) return commit();
+    this.db.pragma('synchronous = FULL');
+    try {
+      return commit();
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
+  }
 
   /** Statements are prepared on first use, once the tables exist. */
   private get q(): Statements {
@@ -523,12 +539,7 @@ class SqliteStoreImpl implements SqliteStore {
    * (`until >= now`), whoever holds it.
    */
   journal: SqliteStore['journal'] = {
-    append: async (entry) =>
-      guard(() =>
-        this.db
-          .transaction(() => this.appendJournal(entry))
-          .immediate(),
-      ),
+    append: async (entry) => guard(() => this.durably(() => this.db.transaction(() => this.appendJournal(entry)).immediate())),
     nextPending: async (limit, now) => guard(() => this.q.nextPending.all(now, Math.max(0, limit)).map(toJournal)),
     pendingForKey: async (orderingKey, limit) =>
       guard(() => this.q.pendingForKey.all(orderingKey, Math.max(0, limit)).map(toJournal)),
