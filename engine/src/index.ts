@@ -103,3 +103,4 @@ export type { SimulationReport, SimulationStepLog } from './simulate/simulate.js
 export { checkScenario } from './simulate/scenario.js';
 export type { Scenario, ScenarioStep, ScenarioExpectation, NodeMock } from './simulate/scenario.js';
 export { formatReport } from './simulate/format-report.js';
+export { retry, RetryError } from './retry.js';

@@ -15,6 +15,18 @@ export interface RunInput {
   contact: JsonObject;
   /** Initial values of variables; declared defaults fill the rest. */
   vars?: Record<string, JsonValue>;
+  /**
+   * Carries a failed run's state into a retry (see `retry`): its variables, node data, effect
+   * counter and visit counts continue, so new effects get fresh idempotency keys.
+   * @internal
+   */
+  resume?: {
+    startedAt: number;
+    vars: Record<string, JsonValue>;
+    nodes: Record<string, JsonObject>;
+    seq: number;
+    visits: Record<string, number>;
+  };
 }
 
 /** A node the run passed through in one step, and the output it left by. */

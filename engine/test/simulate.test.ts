@@ -158,7 +158,8 @@ describe('simulate', () => {
       contact: { name: 'Ada' },
       mocks: { hello: { output: 'window_closed' } },
       steps: [{ send: 'hello?' }],
-      expect: { status: 'done', path: ['hello'] },
+      // An unconnected window_closed output fails the run: nothing fails silently.
+      expect: { status: 'failed', path: ['hello'] },
     });
     expect(report.failures).toEqual([]);
     expect(report.steps[1]).toMatchObject({ action: 'send', ignored: true, note: 'contact sends "hello?" (ignored: the run was not waiting for a reply)' });

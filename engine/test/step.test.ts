@@ -390,3 +390,15 @@ describe('start and step: replies, timeouts and cancellation', () => {
     expect(step(compiled, second.snapshot, timerFired(newTimer, T0 + 99)).status).toBe('done');
   });
 });
+
+describe('unconnected failure outputs', () => {
+  it('should fail the run with the reason when a node leaves by an unconnected error output', () => {
+    const flow = flowOf([node('call', 'http', { url: 'https://example.com' })], []);
+    const compiled = compile(flow, catalogue);
+    const started = start(compiled, { runId: 'r', at: 0, trigger: {}, contact: {} });
+    const seq = started.effects[0]?.seq ?? 0;
+    const result = step(compiled, started.snapshot, nodeCompleted({ at: 1, nodeId: 'call', seq, output: 'error', data: { error: { code: 'HTTP_STATUS', message: 'HTTP 503' } } }));
+    expect(result.status).toBe('failed');
+    expect(result.error).toEqual({ code: 'NODE_FAILED', message: 'Node "call" left by its "error" output, which is not connected (HTTP 503)', nodeId: 'call' });
+  });
+});

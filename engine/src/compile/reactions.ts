@@ -321,6 +321,18 @@ function cancelTimers(d: Draft, nodeId: string): void {
   wait.timers = [];
 }
 
+/**
+ * Outputs that mean "this did not work". Leaving by one that is not connected fails the run with
+ * the reason, instead of ending it as completed: nothing fails silently.
+ */
+const FAILURE_OUTPUTS: ReadonlySet<string> = new Set(['failed', 'error', 'window_closed']);
+
+function reasonOf(data: JsonObject | undefined): string | undefined {
+  const error = data?.error;
+  if (error && typeof error === 'object' && !Array.isArray(error) && typeof error.message === 'string') return error.message;
+  return typeof data?.reason === 'string' ? data.reason : undefined;
+}
+
 function leave(d: Draft, cn: CompiledNode, output: string, cause?: RunError): void {
   const id = cn.node.id;
   if (d.wait?.nodeId === id) {
@@ -333,12 +345,13 @@ function leave(d: Draft, cn: CompiledNode, output: string, cause?: RunError): vo
     d.next = target;
     return;
   }
-  if (output === 'failed' || cause) {
+  if (FAILURE_OUTPUTS.has(output) || cause) {
+    const reason = cause?.message ?? reasonOf(d.nodes[id]);
     failRun(d, {
       code: cause?.code ?? 'NODE_FAILED',
       message: cause
         ? `Node "${id}" failed: ${cause.message}`
-        : `Node "${id}" left by its "failed" output, which is not connected`,
+        : `Node "${id}" left by its "${output}" output, which is not connected${reason ? ` (${reason})` : ''}`,
       nodeId: id,
     });
     return;

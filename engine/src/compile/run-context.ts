@@ -58,6 +58,23 @@ export interface RunContext {
  * @internal
  */
 export function initialContext(flow: FlowDefinition, input: RunInput): RunContext {
+  const resume = input.resume;
+  if (resume) {
+    return {
+      runId: input.runId,
+      startedAt: resume.startedAt,
+      trigger: input.trigger,
+      contact: input.contact,
+      vars: resume.vars,
+      nodes: resume.nodes,
+      seq: resume.seq,
+      visits: resume.visits,
+      wait: null,
+      next: null,
+      hops: 0,
+      error: null,
+    };
+  }
   const vars: Record<string, JsonValue> = {};
   for (const variable of flow.variables) {
     if (variable.default !== undefined) vars[variable.name] = variable.default;
