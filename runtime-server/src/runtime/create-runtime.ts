@@ -65,6 +65,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const processor = new EventProcessor({
     store,
     flows,
+    catalogue: options.catalogue,
     owner,
     now,
     ...(options.hooks?.onRunEnded ? { onRunEnded: options.hooks.onRunEnded } : {}),
@@ -317,6 +318,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     async retryRun(workspaceId, runId) {
       const run = await store.runs.get(workspaceId, runId);
       if (!run) throw new Error(`Run ${runId} does not exist`);
+      if (run.status !== 'failed') throw new Error(`Run ${runId} is ${run.status}; only a failed run can be retried`);
       await journal(workspaceId, 'control', `control:${runId}:retry:${run.stepCount}`, contactOrderingKey(workspaceId, run.contactId), {
         runId,
         action: 'retry',

@@ -1,9 +1,11 @@
 import {
+  retry,
   runCancelled,
   messageReceived,
   timerFired,
   start,
   step,
+  type Catalogue,
   type FlowEvent,
   type JsonObject,
   type StepResult,
@@ -26,6 +28,7 @@ import { foldText, matchTriggers, type TriggerMatch, type TriggerOccasion } from
 export interface EventProcessorDeps {
   store: StoragePort;
   flows: FlowCache;
+  catalogue: Catalogue;
   /** This process's lease owner id. */
   owner: string;
   now(): number;
@@ -105,7 +108,8 @@ export class EventProcessor {
       case 'control': {
         const p = asPayload('control', entry.payload);
         const run = await store.runs.get(entry.workspaceId, p.runId);
-        if (!run || p.action !== 'cancel') return false;
+        if (!run) return false;
+        if (p.action === 'retry') return this.retryRun(run, entry, lease);
         return this.stepRun(run, runCancelled(p.reason ?? 'cancelled', this.deps.now()), entry, lease, true);
       }
     }
@@ -256,6 +260,16 @@ export class EventProcessor {
     return consumesEntry && entry !== undefined;
   }
 
+  /** Re-enters the node a failed run failed in; a run that is not failed (any more) is left alone. */
+  private async retryRun(run: RunRecord, entry: JournalEntry, lease: LeaseHeld): Promise<boolean> {
+    if (run.status !== 'failed') return false;
+    const version = await this.deps.store.flows.getVersion(run.workspaceId, run.flowId, run.flowVersion);
+    if (!version) return false;
+    const result = retry(version.definition, this.deps.catalogue, run.snapshot, this.deps.now());
+    await this.commit(run, false, result, 'run.retried', entry, lease);
+    return true;
+  }
+
   private async commit(
     base: RunRecord,
     isNew: boolean,
@@ -277,9 +291,13 @@ export class EventProcessor {
     };
     if (result.waiting) run.waiting = result.waiting;
     else delete run.waiting;
+    // A retried run sheds the error of the attempt that failed.
     if (result.error) run.error = result.error;
+    else delete run.error;
     if (failedNodeId) run.failedNodeId = failedNodeId;
+    else delete run.failedNodeId;
     if (ENDED.has(status)) run.endedAt = at;
+    else delete run.endedAt;
 
     await this.deps.store.commitStep({
       run,
