@@ -58,8 +58,26 @@ export function keywordMatches(params: JsonObject, text: string | undefined): bo
   return keywords.some((k) => {
     const needle = fold(k);
     if (needle === '') return false;
-    return match === 'contains' ? haystack.includes(needle) : haystack === needle;
+    return match === 'contains' ? containsPhrase(haystack, needle) : haystack === needle;
   });
+}
+
+// Scripts written without spaces between words: there a keyword is found anywhere in the text.
+const UNSPACED_SCRIPT = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
+const WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
+
+/**
+ * Whether `needle` occurs in `haystack` as whole words: "hi" is in "hi there" and "oh, hi!" but
+ * not in "which" or "this". Keywords in scripts without spaces match anywhere.
+ */
+function containsPhrase(haystack: string, needle: string): boolean {
+  if (UNSPACED_SCRIPT.test(needle)) return haystack.includes(needle);
+  for (let from = haystack.indexOf(needle); from !== -1; from = haystack.indexOf(needle, from + 1)) {
+    const before = from === 0 ? '' : (haystack[from - 1] ?? '');
+    const after = haystack[from + needle.length] ?? '';
+    if (!WORD_CHAR.test(before) && !WORD_CHAR.test(after)) return true;
+  }
+  return false;
 }
 
 function triggerMatches(trigger: FlowTrigger, occasion: TriggerOccasion, flowId: string): boolean {

@@ -1,0 +1,97 @@
+import type { FlowDefinition, InboundMessage } from '@convoflow/engine';
+import { foldText, keywordMatches, matchTriggers } from '../src/triggers/match-triggers.js';
+import type { FlowVersionRecord } from '../src/storage/storage-port.js';
+
+const message = (text: string, channel: InboundMessage['channel'] = 'whatsapp'): InboundMessage => ({
+  id: 'm1',
+  channel,
+  from: '+85291234567',
+  text,
+  sentAt: 0,
+});
+
+function version(flowId: string, triggers: FlowDefinition['triggers']): FlowVersionRecord {
+  return {
+    workspaceId: 'ws',
+    flowId,
+    version: 1,
+    publishedAt: 0,
+    publishedBy: 'test',
+    definition: {
+      id: flowId,
+      name: flowId,
+      triggers,
+      nodes: [],
+      edges: [],
+      variables: [],
+      settings: { channels: ['whatsapp'], defaultReplyTimeout: 'PT1H', honourInterruptKeywords: true, onWaitingRunExpired: 'resume' },
+    },
+  };
+}
+
+describe('keyword matching', () => {
+  it('should fold case and full-width characters', () => {
+    expect(foldText('  ＨＥＬＬＯ   World ')).toBe('hello world');
+    expect(keywordMatches({ keywords: ['hello'], match: 'exact' }, 'ＨＥＬＬＯ')).toBe(true);
+    expect(keywordMatches({ keywords: ['Menu'], match: 'exact' }, 'menu ')).toBe(true);
+  });
+
+  it('should match contains keywords as whole words only', () => {
+    const params = { keywords: ['hi'], match: 'contains' };
+    expect(keywordMatches(params, 'Hi there')).toBe(true);
+    expect(keywordMatches(params, 'oh, hi!')).toBe(true);
+    expect(keywordMatches(params, 'Which tent is lightest?')).toBe(false);
+    expect(keywordMatches(params, 'this')).toBe(false);
+    expect(keywordMatches({ keywords: ['order status'], match: 'contains' }, 'what is my Order  Status?')).toBe(true);
+  });
+
+  it('should match keywords in scripts without spaces anywhere in the text', () => {
+    expect(keywordMatches({ keywords: ['訂單'], match: 'contains' }, '我想查詢訂單狀態')).toBe(true);
+  });
+
+  it('should respect case sensitivity and treat bad regexes as no match', () => {
+    expect(keywordMatches({ keywords: ['STOP'], match: 'exact', caseSensitive: true }, 'stop')).toBe(false);
+    expect(keywordMatches({ keywords: ['^ord(er)?\\s*#?\\d+$'], match: 'regex' }, 'ORDER #123')).toBe(true);
+    expect(keywordMatches({ keywords: ['(unclosed'], match: 'regex' }, '(unclosed')).toBe(false);
+  });
+
+  it('should ignore empty texts and empty keywords', () => {
+    expect(keywordMatches({ keywords: [''], match: 'contains' }, 'anything')).toBe(false);
+    expect(keywordMatches({ keywords: ['hi'], match: 'exact' }, undefined)).toBe(false);
+  });
+});
+
+describe('matchTriggers', () => {
+  const keyword = version('menu', [{ id: 'k', type: 'keyword', params: { keywords: ['menu'], match: 'exact' } }]);
+  const anyMessage = version('catch-all', [{ id: 'a', type: 'message.received', params: {} }]);
+  const telegramOnly = version('tg', [{ id: 't', type: 'message.received', params: { channels: ['telegram'] } }]);
+
+  it('should let keyword triggers win over catch-all message triggers', () => {
+    expect(matchTriggers([keyword, anyMessage], { kind: 'message', message: message('menu') }).map((m) => m.version.flowId)).toEqual(['menu']);
+    expect(matchTriggers([keyword, anyMessage], { kind: 'message', message: message('hello') }).map((m) => m.version.flowId)).toEqual(['catch-all']);
+  });
+
+  it('should honour the channels of a message trigger', () => {
+    expect(matchTriggers([telegramOnly], { kind: 'message', message: message('hi', 'whatsapp') })).toEqual([]);
+    expect(matchTriggers([telegramOnly], { kind: 'message', message: message('hi', 'telegram') })).toHaveLength(1);
+  });
+
+  it('should fire contact.updated only for the fields it names', () => {
+    const watcher = version('w', [{ id: 'u', type: 'contact.updated', params: { fields: ['email'] } }]);
+    expect(matchTriggers([watcher], { kind: 'contact', created: false, changedFields: ['name'] })).toEqual([]);
+    expect(matchTriggers([watcher], { kind: 'contact', created: false, changedFields: ['email'] })).toHaveLength(1);
+    expect(matchTriggers([watcher], { kind: 'contact', created: true, changedFields: ['email'] })).toEqual([]);
+  });
+
+  it('should start api, webhook and schedule triggers only for their own flow and trigger', () => {
+    const hooks = version('h', [
+      { id: 'hook', type: 'webhook', params: { secret: 'x'.repeat(16) } },
+      { id: 'nightly', type: 'schedule', params: { cron: '0 2 * * *', timezone: 'UTC' } },
+      { id: 'api', type: 'api', params: {} },
+    ]);
+    expect(matchTriggers([hooks], { kind: 'webhook', flowId: 'h', triggerId: 'hook' })[0]?.trigger.id).toBe('hook');
+    expect(matchTriggers([hooks], { kind: 'webhook', flowId: 'other', triggerId: 'hook' })).toEqual([]);
+    expect(matchTriggers([hooks], { kind: 'schedule', flowId: 'h', triggerId: 'nightly' })[0]?.trigger.id).toBe('nightly');
+    expect(matchTriggers([hooks], { kind: 'api', flowId: 'h' })[0]?.trigger.id).toBe('api');
+  });
+});
