@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { Agenda, exponential, type AgendaBackend, type Job } from 'agenda';
+import { Agenda, exponential, type AgendaBackend, type Job, type JobParameters } from 'agenda';
 import { CronExpressionParser } from 'cron-parser';
 import type { JsonObject } from '@convoflow/engine';
 import type { CronSpec, FiredTimer, Scheduler, TimerHandler, TimerSpec } from './scheduler-port.js';
@@ -93,15 +93,18 @@ export function createAgendaScheduler(options: AgendaSchedulerOptions): AgendaSc
   // less memory after a burst.
   const lockLifetime = options.lockLifetimeMs ?? 30_000;
   const stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
+  const processEvery = options.processEvery ?? 250;
+  const name = options.name ?? `${hostname()}:${process.pid}`;
+  const channel = options.backend.notificationChannel ?? new WakeupChannel();
   const agenda = new Agenda({
     backend,
-    name: options.name ?? `${hostname()}:${process.pid}`,
-    processEvery: options.processEvery ?? 250,
+    name,
+    processEvery,
     maxConcurrency: concurrency,
     defaultConcurrency: concurrency,
     lockLimit: concurrency,
     defaultLockLifetime: lockLifetime,
-    notificationChannel: options.backend.notificationChannel ?? new WakeupChannel(),
+    notificationChannel: channel,
   });
   const onError = options.onError;
   if (onError) {
@@ -158,12 +161,22 @@ export function createAgendaScheduler(options: AgendaSchedulerOptions): AgendaSc
     async scheduleTimer({ timerId, dueAt, payload }: TimerSpec): Promise<void> {
       if (typeof timerId !== 'string' || timerId === '') throw new TypeError('timerId must be a non-empty string');
       if (!Number.isFinite(dueAt)) throw new TypeError(`dueAt must be epoch milliseconds, got ${String(dueAt)}`);
-      const data: TimerJobData = { key: timerId, dueAt, payload };
-      await agenda
-        .create(TIMER_JOB, data)
-        .schedule(new Date(dueAt))
-        .unique({ 'data.key': timerId }, { insertOnly: true })
-        .save();
+      // What agenda.create(...).schedule(...).unique(...).save() stores, without building a Job:
+      // scheduling is the hot path when a broadcast or a burst of waits stores thousands of timers.
+      const job: JobParameters<TimerJobData> = {
+        name: TIMER_JOB,
+        priority: 0,
+        type: 'normal',
+        nextRunAt: new Date(dueAt),
+        data: { key: timerId, dueAt, payload },
+        unique: { 'data.key': timerId },
+        uniqueOpts: { insertOnly: true },
+      };
+      await agenda.ready;
+      const saved = await backend.repository.saveJob(job, { lastModifiedBy: name });
+      if (started && channel.state === 'connected' && dueAt <= Date.now() + processEvery && saved._id) {
+        await channel.publish({ jobId: saved._id, jobName: TIMER_JOB, nextRunAt: saved.nextRunAt, priority: 0, timestamp: new Date(), source: name });
+      }
     },
 
     async cancelTimer(timerId: string): Promise<boolean> {
