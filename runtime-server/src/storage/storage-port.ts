@@ -166,6 +166,8 @@ export interface OutboxEntry {
   createdAt: number;
   completedAt?: number;
   result?: JsonObject;
+  /** Why the last attempt failed, for operators looking at a retried or failed effect. */
+  lastError?: string;
 }
 
 /** Everything one engine step writes, committed atomically or not at all. */
@@ -312,7 +314,10 @@ export interface StoragePort {
   journal: {
     /** Inserts unless the dedupe key exists; `inserted` false means a redelivery. */
     append(entry: Omit<JournalEntry, 'seq' | 'status' | 'attempts'>): Promise<{ inserted: boolean; entry: JournalEntry }>;
-    /** Oldest pending entries whose ordering key is not leased by someone else, one per key. */
+    /**
+     * Oldest pending entry of each ordering key whose lease (the lease named by the ordering key
+     * itself, see `leases`) is not live at `now`, oldest first.
+     */
     nextPending(limit: number, now: number): Promise<JournalEntry[]>;
     pendingForKey(orderingKey: string, limit: number): Promise<JournalEntry[]>;
     markProcessed(id: string, at: number): Promise<void>;

@@ -25,6 +25,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     POLL_MS: '20',
     SCHEDULER_POLL_MS: '50',
     SQLITE_SYNCHRONOUS: 'NORMAL',
+    // agenda keeps a timer of half the lock lifetime after each job; a short one lets jest exit.
+    SCHEDULER_LOCK_LIFETIME_MS: '1000',
     ...env,
   });
   const parts = await bootstrap(config, { logger: pino({ level: 'silent' }) });
