@@ -1,16 +1,17 @@
 import request from 'supertest';
 import { createHash } from 'node:crypto';
-import { apiKeyPrefix, hashApiKey, looksLikeApiKey, mintApiKey } from '../src/auth/api-key.js';
-import { signEmbedToken, verifyEmbedToken } from '../src/auth/embed-token.js';
-import { can } from '../src/auth/roles.js';
-import { createHarness, EMBED_SECRET, matchesSchema, validFlow, type Harness } from './api-support.js';
+import { apiKeyPrefix, can, hashApiKey, mintApiKey, signEmbedToken, verifyEmbedToken } from '../src/index.js';
+import { looksLikeApiKey } from '../src/auth/api-key.js';
+import { EMBED_SECRET, matchesSchema, startApiEnv, validFlow, type ApiEnv, type Harness } from './api-support.js';
 
+let env: ApiEnv;
 let h: Harness;
-beforeEach(async () => {
-  h = await createHarness();
+beforeAll(async () => {
+  env = await startApiEnv();
 });
-afterEach(async () => {
-  await h.close();
+afterAll(() => env.dispose());
+beforeEach(async () => {
+  h = await env.harness();
 });
 
 describe('API keys', () => {

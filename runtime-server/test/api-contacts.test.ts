@@ -1,18 +1,31 @@
 import request from 'supertest';
-import { createHarness, matchesSchema, type Harness } from './api-support.js';
+import { chainFlow, matchesSchema, startApiEnv, type ApiEnv, type Harness } from './api-support.js';
 
+let env: ApiEnv;
 let h: Harness;
-beforeEach(async () => {
-  h = await createHarness();
+beforeAll(async () => {
+  env = await startApiEnv();
 });
+afterAll(() => env.dispose());
+// Whatever a test made the runtime do, it finished without logging a failure.
 afterEach(async () => {
-  await h.close();
+  await h.settle();
+  expect(env.takeProblems()).toEqual([]);
+});
+beforeEach(async () => {
+  h = await env.harness();
 });
 
-const journalOf = (contactId: string) => h.store.journal.pendingForKey(`${h.ws}/${contactId}`, 50);
+const end: [string, string, Record<string, never>] = ['end', 'end', {}];
+/** Flows that start on contact events and end at once; their runs show what the runtime was told. */
+const onCreated = chainFlow('on-created', { id: 'created', type: 'contact.created', params: {} }, [end]);
+const onTier = chainFlow('on-tier', { id: 'tier', type: 'contact.updated', params: { fields: ['tier'] } }, [end]);
+const onEmail = chainFlow('on-email', { id: 'email', type: 'contact.updated', params: { fields: ['email'] } }, [end]);
 
 describe('contacts', () => {
-  it('should create a contact and tell the runtime (contact journaled as created)', async () => {
+  it('should create a contact and fire contact.created flows for it', async () => {
+    await h.publish(onCreated);
+    await h.publish(onTier);
     const res = await request(h.app)
       .post('/api/contacts')
       .set(h.auth('staff'))
@@ -21,8 +34,8 @@ describe('contacts', () => {
     expect(matchesSchema('Contact', res.body)).toEqual([]);
     expect(res.body).toMatchObject({ fields: { name: 'Ann', email: 'ann@example.com' }, identities: [{ channel: 'whatsapp', externalId: '+15550001' }] });
     expect(res.headers.location).toBe(`/api/contacts/${res.body.id}`);
-    const entries = await journalOf(res.body.id);
-    expect(entries.map((e) => e.payload)).toEqual([{ contactId: res.body.id, created: true, changedFields: ['name', 'email'] }]);
+    const runs = await h.runs();
+    expect(runs).toEqual([expect.objectContaining({ flowId: 'on-created', contactId: res.body.id, status: 'done' })]);
   });
 
   it('should answer 409 when a channel identity belongs to another contact', async () => {
@@ -52,18 +65,21 @@ describe('contacts', () => {
     await request(h.app).get('/api/contacts?limit=many').set(h.auth()).expect(422);
   });
 
-  it('should patch fields and tell the runtime which ones changed', async () => {
+  it('should patch fields and fire the contact.updated flows watching a field that changed', async () => {
+    await h.publish(onTier);
+    await h.publish(onEmail);
     const created = await request(h.app).post('/api/contacts').set(h.auth()).send({ fields: { name: 'Ann', tier: 'free' } }).expect(201);
     const id = created.body.id as string;
+    expect(await h.runs()).toEqual([]);
     const res = await request(h.app).patch(`/api/contacts/${id}`).set(h.auth('staff')).send({ fields: { name: 'Ann', tier: 'gold' } }).expect(200);
     expect(res.body.fields).toEqual({ name: 'Ann', tier: 'gold' });
+    expect(await h.runs()).toEqual([expect.objectContaining({ flowId: 'on-tier', contactId: id, status: 'done' })]);
+    // Writing the value it already has changes nothing, so nothing fires.
     const unchanged = await request(h.app).patch(`/api/contacts/${id}`).set(h.auth()).send({ fields: { tier: 'gold' } }).expect(200);
     expect(unchanged.body.fields.tier).toBe('gold');
-    const payloads = (await journalOf(id)).map((e) => e.payload);
-    expect(payloads).toEqual([
-      { contactId: id, created: true, changedFields: ['name', 'tier'] },
-      { contactId: id, created: false, changedFields: ['tier'] },
-    ]);
+    expect(await h.runs()).toHaveLength(1);
+    await request(h.app).patch(`/api/contacts/${id}`).set(h.auth()).send({ fields: { email: 'ann@example.com' } }).expect(200);
+    expect((await h.runs()).map((r) => r.flowId).sort()).toEqual(['on-email', 'on-tier']);
   });
 
   it('should answer 404 and 422 on bad patches', async () => {

@@ -1,14 +1,31 @@
 import { readFileSync } from 'node:fs';
 import request from 'supertest';
-import { createHarness, matchesSchema, validFlow, type Harness } from './api-support.js';
+import { CRON_JOB } from '../src/scheduler/index.js';
+import { chainFlow, matchesSchema, startApiEnv, validFlow, type ApiEnv, type Harness } from './api-support.js';
 
+let env: ApiEnv;
 let h: Harness;
-beforeEach(async () => {
-  h = await createHarness();
+beforeAll(async () => {
+  env = await startApiEnv();
 });
+afterAll(() => env.dispose());
+// Whatever a test made the runtime do, it finished without logging a failure.
 afterEach(async () => {
-  await h.close();
+  await h.settle();
+  expect(env.takeProblems()).toEqual([]);
 });
+beforeEach(async () => {
+  h = await env.harness();
+});
+
+/** The recurring triggers the scheduler holds for the workspace under test, as `flowId/triggerId: cron`. */
+async function cronsOfWorkspace(): Promise<string[]> {
+  const { jobs } = await h.scheduler.agenda.queryJobs({ name: CRON_JOB });
+  return jobs
+    .map((job) => ({ key: (job.data as { key: string }).key, cron: job.repeatInterval }))
+    .filter((j) => j.key.startsWith(`${h.ws}/`))
+    .map((j) => `${j.key.slice(h.ws.length + 1)}: ${String(j.cron)}`);
+}
 
 const exampleFlow = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(new URL(`../../examples/flows/${name}.flow.json`, import.meta.url), 'utf8')) as Record<string, unknown>;
@@ -109,7 +126,6 @@ describe('updating drafts', () => {
     await createFlow('f1');
     await request(h.app).post('/api/flows/f1/publish').set(h.auth()).expect(201);
     await request(h.app).delete('/api/flows/f1').set(h.auth()).expect(204);
-    expect(h.runtime.flowChanges).toEqual([h.ws, h.ws]);
     await request(h.app).get('/api/flows/f1').set(h.auth()).expect(404);
     await request(h.app).delete('/api/flows/f1').set(h.auth()).expect(404);
   });
@@ -164,12 +180,22 @@ describe('publishing, versions and rollback', () => {
 
     const rolled = await request(h.app).post('/api/flows/welcome-buttons/rollback').set(h.auth()).send({ version: 1 }).expect(200);
     expect(rolled.body).toMatchObject({ activeVersion: 1, latestVersion: 2 });
-    // publish, publish, rollback: the runtime re-reads the active flows (scheduled triggers) each time
-    expect(h.runtime.flowChanges).toEqual([h.ws, h.ws, h.ws]);
     const missing = await request(h.app).post('/api/flows/welcome-buttons/rollback').set(h.auth()).send({ version: 7 }).expect(422);
     expect(missing.body.errors).toEqual([{ field: '/version', message: 'flow welcome-buttons has no version 7' }]);
     const invalid = await request(h.app).post('/api/flows/welcome-buttons/rollback').set(h.auth()).send({ version: 0 }).expect(422);
     expect(invalid.body.errors[0].field).toBe('/version');
+  });
+
+  it('should register a published flow\'s schedule with the scheduler, and the cron of the version rolled back to', async () => {
+    const daily = (cron: string) =>
+      chainFlow('daily', { id: 'morning', type: 'schedule', params: { cron, timezone: 'Asia/Hong_Kong' } }, [['end', 'end', {}]]);
+    await h.publish(daily('0 9 * * *'));
+    expect(await cronsOfWorkspace()).toEqual(['daily/morning: 0 9 * * *']);
+    await request(h.app).put('/api/flows/daily').set(h.auth()).set('if-match', '1').send(daily('30 8 * * 1-5')).expect(200);
+    await request(h.app).post('/api/flows/daily/publish').set(h.auth()).expect(201);
+    expect(await cronsOfWorkspace()).toEqual(['daily/morning: 30 8 * * 1-5']);
+    await request(h.app).post('/api/flows/daily/rollback').set(h.auth()).send({ version: 1 }).expect(200);
+    expect(await cronsOfWorkspace()).toEqual(['daily/morning: 0 9 * * *']);
   });
 
   it('should answer 404 when publishing or listing versions of a missing flow', async () => {
@@ -180,23 +206,27 @@ describe('publishing, versions and rollback', () => {
 });
 
 describe('starting runs by API', () => {
-  it('should journal an API start for a published flow and a known contact (202)', async () => {
-    await createFlow('f1');
-    await request(h.app).post('/api/flows/f1/publish').set(h.auth()).expect(201);
-    const contact = await h.store.contacts.create(h.ws, { name: 'Ann' }, [], h.clock.now);
+  it('should start a run of the published flow for a known contact (202), once per Idempotency-Key', async () => {
+    const order = chainFlow('order', { id: 'api', type: 'api', params: {} }, [['ack', 'send_text', { text: 'order {{vars.order}} received' }]]);
+    await h.publish(order);
+    const contact = await h.store.contacts.create(h.ws, { name: 'Ann' }, [{ channel: 'simulator', externalId: 'ann' }], h.clock.now);
     const res = await request(h.app)
-      .post('/api/flows/f1/runs')
+      .post('/api/flows/order/runs')
       .set(h.auth('staff'))
       .set('idempotency-key', 'order-42')
       .send({ contactId: contact.id, vars: { order: 42 } })
       .expect(202);
     expect(matchesSchema('Accepted', res.body)).toEqual([]);
     expect(res.body.accepted).toBe(true);
-    const [entry] = await h.store.journal.pendingForKey(`${h.ws}/${contact.id}`, 10);
-    expect(entry).toMatchObject({ id: res.body.journalId, kind: 'api', payload: { flowId: 'f1', contactId: contact.id, vars: { order: 42 } } });
-    const again = await request(h.app).post('/api/flows/f1/runs').set(h.auth()).set('idempotency-key', 'order-42').send({ contactId: contact.id }).expect(202);
+    const again = await request(h.app).post('/api/flows/order/runs').set(h.auth()).set('idempotency-key', 'order-42').send({ contactId: contact.id }).expect(202);
     expect(again.body).toEqual({ accepted: false, journalId: res.body.journalId });
+    const runs = await h.runs();
+    expect(runs).toEqual([expect.objectContaining({ flowId: 'order', contactId: contact.id, status: 'done' })]);
+    const transcript = await request(h.app).get('/api/simulator/messages?contact=ann').set(h.auth()).expect(200);
+    expect(transcript.body.items).toEqual([expect.objectContaining({ runId: runs[0]!.id, message: { kind: 'text', text: 'order 42 received' } })]);
   });
+
+  it.todo('should refuse (409) an API start of a flow that has no api trigger: today it answers 202 and no run ever starts');
 
   it('should answer 409 for an unpublished flow and 422 for an unknown contact', async () => {
     await createFlow('f1');

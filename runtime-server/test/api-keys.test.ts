@@ -1,12 +1,14 @@
 import request from 'supertest';
-import { createHarness, matchesSchema, type Harness } from './api-support.js';
+import { matchesSchema, startApiEnv, type ApiEnv, type Harness } from './api-support.js';
 
+let env: ApiEnv;
 let h: Harness;
-beforeEach(async () => {
-  h = await createHarness();
+beforeAll(async () => {
+  env = await startApiEnv();
 });
-afterEach(async () => {
-  await h.close();
+afterAll(() => env.dispose());
+beforeEach(async () => {
+  h = await env.harness();
 });
 
 describe('API key management', () => {

@@ -1,43 +1,90 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { createHarness, matchesSchema, seedRun, type Harness } from './api-support.js';
+import { TIMER_JOB } from '../src/scheduler/index.js';
+import { chainFlow, matchesSchema, startApiEnv, type ApiEnv, type Harness, type ListedRun } from './api-support.js';
 
+const api = { id: 'api', type: 'api', params: {} } as const;
+const flows = [
+  // Waits on a durable timer an hour long: the run stays `waiting`.
+  chainFlow('wait', api, [['pause', 'delay', { duration: 'PT1H' }]]),
+  // Logs a conversion (an executed node, so a second step), then ends: `done`.
+  chainFlow('done', api, [['log', 'log_conversion_event', { name: 'signup' }, 'logged'], ['end', 'end', {}]]),
+  // A value that is not a number leaves by `failed`, which is not connected: the run fails.
+  chainFlow('fail', api, [['log', 'log_conversion_event', { name: 'purchase', value: 'lots' }]]),
+];
+
+let env: ApiEnv;
 let h: Harness;
 let contactId: string;
+/** A remote system the retry test calls: it answers 503 until told to recover. */
+const remote = { server: undefined as Server | undefined, url: '', healthy: false, calls: 0 };
+beforeAll(async () => {
+  env = await startApiEnv();
+  remote.server = createServer((_req, res) => {
+    remote.calls += 1;
+    res.writeHead(remote.healthy ? 200 : 503, { 'content-type': 'application/json' }).end('{"ok":true}');
+  });
+  await new Promise<void>((resolve) => remote.server!.listen(0, '127.0.0.1', resolve));
+  remote.url = `http://127.0.0.1:${(remote.server.address() as AddressInfo).port}/orders`;
+});
+afterAll(async () => {
+  await env.dispose();
+  await new Promise((resolve) => remote.server?.close(resolve));
+});
+// Whatever a test made the runtime do, it finished without logging a failure.
+afterEach(async () => {
+  await h.settle();
+  expect(env.takeProblems()).toEqual([]);
+});
 beforeEach(async () => {
-  h = await createHarness();
+  h = await env.harness();
+  for (const flow of flows) await h.publish(flow);
   contactId = (await h.store.contacts.create(h.ws, { name: 'Ann' }, [], h.clock.now)).id;
 });
-afterEach(async () => {
-  await h.close();
-});
 
-const seed = (status: 'running' | 'waiting' | 'done' | 'failed' | 'cancelled', flowId = 'f1', at = h.clock.now) =>
-  seedRun(h.store, { workspaceId: h.ws, flowId, contactId, status, at });
+/** Starts a run through the API and returns it once the runtime has taken every step it can. */
+async function start(flowId: 'wait' | 'done' | 'fail'): Promise<ListedRun> {
+  const before = new Set((await h.runs()).map((r) => r.id));
+  await request(h.app).post(`/api/flows/${flowId}/runs`).set(h.auth()).send({ contactId }).expect(202);
+  const started = (await h.runs()).filter((r) => !before.has(r.id));
+  expect(started).toHaveLength(1);
+  return started[0]!;
+}
+
+/** Timers the scheduler holds for a run. */
+async function timersOf(runId: string): Promise<string[]> {
+  const { jobs } = await h.scheduler.agenda.queryJobs({ name: TIMER_JOB });
+  return jobs.map((job) => (job.data as { key: string }).key).filter((key) => key.startsWith(`${runId}/`));
+}
 
 describe('listing runs', () => {
-  it('should list runs with filters and without snapshots', async () => {
-    const a = await seed('waiting', 'f1', 1);
-    await seed('failed', 'f2', 2);
-    await seed('done', 'f1', 3);
+  it('should list the runs the runtime started, with filters and without snapshots', async () => {
+    const waiting = await start('wait');
+    const failed = await start('fail');
+    const done = await start('done');
+    expect([waiting.status, failed.status, done.status]).toEqual(['waiting', 'failed', 'done']);
+    expect(failed.error).toMatchObject({ code: 'NODE_FAILED', message: expect.stringContaining('"failed" output') });
     const all = await request(h.app).get('/api/runs').set(h.auth('staff')).expect(200);
     expect(matchesSchema('RunList', all.body)).toEqual([]);
     expect(all.body.items).toHaveLength(3);
     expect(JSON.stringify(all.body)).not.toContain('snapshot');
-    const waiting = await request(h.app).get('/api/runs?status=waiting').set(h.auth()).expect(200);
-    expect(waiting.body.items.map((r: { id: string }) => r.id)).toEqual([a.id]);
-    const f2 = await request(h.app).get(`/api/runs?flowId=f2&contactId=${contactId}`).set(h.auth()).expect(200);
-    expect(f2.body.items).toHaveLength(1);
-    expect(f2.body.items[0].flowId).toBe('f2');
+    const onlyWaiting = await request(h.app).get('/api/runs?status=waiting').set(h.auth()).expect(200);
+    expect(onlyWaiting.body.items.map((r: { id: string }) => r.id)).toEqual([waiting.id]);
+    const fail = await request(h.app).get(`/api/runs?flowId=fail&contactId=${contactId}`).set(h.auth()).expect(200);
+    expect(fail.body.items.map((r: { id: string }) => r.id)).toEqual([failed.id]);
   });
 
   it('should page with limit and cursor', async () => {
-    for (let i = 0; i < 3; i++) await seed('done', 'f1', i + 1);
+    for (let i = 0; i < 3; i++) await start('done');
     const first = await request(h.app).get('/api/runs?limit=2').set(h.auth()).expect(200);
     expect(first.body.items).toHaveLength(2);
     expect(typeof first.body.next).toBe('string');
     const second = await request(h.app).get(`/api/runs?limit=2&cursor=${encodeURIComponent(first.body.next)}`).set(h.auth()).expect(200);
     expect(second.body.items).toHaveLength(1);
     expect(second.body.next).toBeUndefined();
+    const ids = [...first.body.items, ...second.body.items].map((r: { id: string }) => r.id);
+    expect(new Set(ids).size).toBe(3);
   });
 
   it('should answer 422 naming bad query parameters', async () => {
@@ -50,25 +97,33 @@ describe('listing runs', () => {
   });
 
   it('should not list runs of another workspace', async () => {
-    await seed('done');
+    await start('done');
     const res = await request(h.app).get('/api/runs').set(h.auth('other')).expect(200);
     expect(res.body.items).toEqual([]);
   });
 });
 
 describe('one run', () => {
-  it('should return the run with its step log and path', async () => {
-    const run = await seed('waiting');
+  it('should return the run with its step log and the path it took', async () => {
+    const run = await start('done');
     const res = await request(h.app).get(`/api/runs/${run.id}`).set(h.auth('staff')).expect(200);
     expect(matchesSchema('RunDetail', res.body)).toEqual([]);
-    expect(res.body.run).toMatchObject({ id: run.id, status: 'waiting', flowId: 'f1', contactId });
+    expect(res.body.run).toMatchObject({ id: run.id, status: 'done', flowId: 'done', contactId });
     expect(res.body.run.snapshot).toBeUndefined();
-    expect(res.body.steps).toEqual([expect.objectContaining({ stepNo: 0, event: 'run.started', status: 'waiting' })]);
-    expect(res.body.path).toEqual([{ nodeId: 'done', output: 'next', at: h.clock.now }]);
+    expect(res.body.steps).toEqual([
+      expect.objectContaining({ stepNo: 0, event: 'run.started', status: 'running' }),
+      expect.objectContaining({ stepNo: 1, event: 'node.completed', status: 'done' }),
+    ]);
+    // The first step enters `log` and waits for its effect; the second leaves it and ends.
+    expect(res.body.path).toEqual([
+      { nodeId: 'log', at: expect.any(Number) },
+      { nodeId: 'log', output: 'logged', at: expect.any(Number) },
+      { nodeId: 'end', output: 'end', at: expect.any(Number) },
+    ]);
   });
 
   it('should answer 404 for an unknown run and another workspace\'s run', async () => {
-    const run = await seed('waiting');
+    const run = await start('wait');
     await request(h.app).get('/api/runs/run_nope').set(h.auth()).expect(404);
     await request(h.app).get(`/api/runs/${run.id}`).set(h.auth('other')).expect(404);
     await request(h.app).post(`/api/runs/${run.id}/cancel`).set(h.auth('other')).expect(404);
@@ -76,22 +131,54 @@ describe('one run', () => {
 });
 
 describe('cancel and retry', () => {
-  it('should cancel a run that has not ended, and answer 409 once it has', async () => {
-    const run = await seed('waiting');
+  it('should cancel a waiting run and its timer, and answer 409 once it has ended', async () => {
+    const run = await start('wait');
+    expect(await timersOf(run.id)).toHaveLength(1);
     const res = await request(h.app).post(`/api/runs/${run.id}/cancel`).set(h.auth('staff')).expect(200);
     expect(matchesSchema('Run', res.body)).toEqual([]);
-    expect(res.body.status).toBe('cancelled');
+    expect(res.body).toMatchObject({ id: run.id, status: 'cancelled' });
+    await h.settle();
+    expect(await timersOf(run.id)).toEqual([]);
     const again = await request(h.app).post(`/api/runs/${run.id}/cancel`).set(h.auth()).expect(409);
     expect(again.body.detail).toMatch(/already ended \(cancelled\)/);
+    const done = await start('done');
+    await request(h.app).post(`/api/runs/${done.id}/cancel`).set(h.auth()).expect(409);
   });
 
-  it('should retry a failed run, and answer 409 for one that has not failed', async () => {
-    const failed = await seed('failed');
-    const res = await request(h.app).post(`/api/runs/${failed.id}/retry`).set(h.auth('staff')).expect(200);
-    expect(res.body.status).toBe('running');
-    const waiting = await seed('waiting');
+  it('should answer 409 for retrying a run that has not failed, and 404 for an unknown run', async () => {
+    const waiting = await start('wait');
     const refused = await request(h.app).post(`/api/runs/${waiting.id}/retry`).set(h.auth()).expect(409);
     expect(refused.body).toMatchObject({ status: 409, type: 'https://convoflow.dev/problems/run-not-failed' });
+    const done = await start('done');
+    await request(h.app).post(`/api/runs/${done.id}/retry`).set(h.auth()).expect(409);
     await request(h.app).post('/api/runs/run_nope/retry').set(h.auth()).expect(404);
+  });
+
+  it('should retry a failed run from the node that failed and let it continue', async () => {
+    await h.store.workspaces.updateSettings(h.ws, { allowPrivateNetwork: true });
+    await h.publish(chainFlow('call', api, [['call', 'http_request', { method: 'GET', url: remote.url }, 'success'], ['end', 'end', {}]]));
+    remote.healthy = false;
+    remote.calls = 0;
+    await request(h.app).post('/api/flows/call/runs').set(h.auth()).send({ contactId }).expect(202);
+    const [failed] = await h.runs({ flowId: 'call' });
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'NODE_FAILED', message: expect.stringContaining('503') } });
+
+    remote.healthy = true;
+    const res = await request(h.app).post(`/api/runs/${failed!.id}/retry`).set(h.auth('staff')).expect(200);
+    expect(matchesSchema('Run', res.body)).toEqual([]);
+    expect(res.body.id).toBe(failed!.id);
+    expect(res.body.error).toBeUndefined();
+    await h.settle();
+    const detail = await request(h.app).get(`/api/runs/${failed!.id}`).set(h.auth()).expect(200);
+    expect(detail.body.run).toMatchObject({ status: 'done' });
+    expect(detail.body.run.error).toBeUndefined();
+    expect(detail.body.steps.map((s: { event: string; status: string }) => `${s.event}:${s.status}`)).toEqual([
+      'run.started:running',
+      'node.completed:failed',
+      'run.retried:running',
+      'node.completed:done',
+    ]);
+    expect(remote.calls).toBe(2);
+    await request(h.app).post(`/api/runs/${failed!.id}/retry`).set(h.auth()).expect(409);
   });
 });

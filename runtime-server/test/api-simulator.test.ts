@@ -1,39 +1,66 @@
 import request from 'supertest';
-import { createHarness, matchesSchema, type Harness } from './api-support.js';
+import { chainFlow, matchesSchema, startApiEnv, type ApiEnv, type Harness } from './api-support.js';
 
+let env: ApiEnv;
 let h: Harness;
-beforeEach(async () => {
-  h = await createHarness({ simulatorMaxWaitMs: 200 });
+beforeAll(async () => {
+  env = await startApiEnv();
 });
+afterAll(() => env.dispose());
+// Whatever a test made the runtime do, it finished without logging a failure.
 afterEach(async () => {
-  await h.close();
+  await h.settle();
+  expect(env.takeProblems()).toEqual([]);
 });
+beforeEach(async () => {
+  h = await env.harness({ simulatorMaxWaitMs: 200 });
+});
+
+/** Answers every simulator message with its text: one run per message, ending after the send. */
+const echoFlow = chainFlow('echo', { id: 'any', type: 'message.received', params: {} }, [
+  ['reply', 'send_text', { text: 'echo: {{trigger.message.text}}' }],
+]);
+
+const say = (contact: string, body: Record<string, unknown>) =>
+  request(h.app).post('/api/simulator/messages').set(h.auth()).send({ contact, ...body }).expect(202);
+
+const texts = (items: { message: { text?: string } }[]) => items.map((m) => m.message.text);
 
 describe('simulator channel', () => {
-  it('should journal a simulator message from the contact (202)', async () => {
+  it('should record the message from the contact and answer it from a published flow (202)', async () => {
+    await h.publish(echoFlow);
     const res = await request(h.app).post('/api/simulator/messages').set(h.auth('staff')).send({ contact: 'alice', text: 'hi', messageId: 'm1' }).expect(202);
     expect(matchesSchema('Accepted', res.body)).toEqual([]);
     expect(res.body.accepted).toBe(true);
+    await h.settle();
     const contact = await h.store.contacts.findByIdentity(h.ws, { channel: 'simulator', externalId: 'alice' });
-    const [entry] = await h.store.journal.pendingForKey(`${h.ws}/${contact!.id}`, 10);
-    expect(entry).toMatchObject({
-      kind: 'message',
-      dedupeKey: 'msg:simulator:m1',
-      payload: { message: { id: 'm1', channel: 'simulator', from: 'alice', text: 'hi', sentAt: h.clock.now } },
-    });
+    const conversation = await h.store.messages.list(h.ws, contact!.id);
+    expect(conversation.map((m) => [m.direction, m.message])).toEqual([
+      ['inbound', { id: 'm1', channel: 'simulator', from: 'alice', text: 'hi', sentAt: h.clock.now }],
+      ['outbound', { kind: 'text', text: 'echo: hi' }],
+    ]);
+    const runs = await h.runs();
+    expect(runs).toEqual([expect.objectContaining({ flowId: 'echo', contactId: contact!.id, status: 'done' })]);
   });
 
-  it('should treat a repeated messageId as a redelivery', async () => {
-    await request(h.app).post('/api/simulator/messages').set(h.auth()).send({ contact: 'alice', text: 'hi', messageId: 'm1' }).expect(202);
-    const again = await request(h.app).post('/api/simulator/messages').set(h.auth()).send({ contact: 'alice', text: 'hi', messageId: 'm1' }).expect(202);
+  it('should treat a repeated messageId as a redelivery and answer it once', async () => {
+    await h.publish(echoFlow);
+    await say('alice', { text: 'hi', messageId: 'm1' });
+    const again = await say('alice', { text: 'hi', messageId: 'm1' });
     expect(again.body.accepted).toBe(false);
+    await h.settle();
+    const transcript = await request(h.app).get('/api/simulator/messages?contact=alice').set(h.auth()).expect(200);
+    expect(texts(transcript.body.items)).toEqual(['echo: hi']);
   });
 
-  it('should pass a button press as replyTo', async () => {
-    await request(h.app).post('/api/simulator/messages').set(h.auth()).send({ contact: 'bob', replyTo: 'products' }).expect(202);
-    const contact = await h.store.contacts.findByIdentity(h.ws, { channel: 'simulator', externalId: 'bob' });
-    const [entry] = await h.store.journal.pendingForKey(`${h.ws}/${contact!.id}`, 10);
-    expect(entry?.payload.message).toMatchObject({ replyTo: 'products', from: 'bob' });
+  it('should pass a button press to the flow as trigger.message.replyTo', async () => {
+    await h.publish(chainFlow('pressed', { id: 'any', type: 'message.received', params: {} }, [
+      ['reply', 'send_text', { text: 'you chose {{trigger.message.replyTo}}' }],
+    ]));
+    await say('bob', { replyTo: 'products' });
+    await h.settle();
+    const transcript = await request(h.app).get('/api/simulator/messages?contact=bob').set(h.auth()).expect(200);
+    expect(texts(transcript.body.items)).toEqual(['you chose products']);
   });
 
   it('should answer 422 naming what is missing', async () => {
@@ -43,16 +70,29 @@ describe('simulator channel', () => {
     expect(empty.body.errors).toEqual([{ field: '/', message: 'must have one of: text, replyTo' }]);
   });
 
-  it('should return the transcript after a seq', async () => {
-    await request(h.app).post('/api/simulator/messages').set(h.auth()).send({ contact: 'alice', text: 'one' }).expect(202);
-    await request(h.app).post('/api/simulator/messages').set(h.auth()).send({ contact: 'alice', text: 'two' }).expect(202);
+  it('should return the transcript of flow replies after a seq', async () => {
+    await h.publish(echoFlow);
+    await say('alice', { text: 'one' });
+    await h.settle();
+    await say('alice', { text: 'two' });
+    await h.settle();
     const all = await request(h.app).get('/api/simulator/messages?contact=alice').set(h.auth('staff')).expect(200);
     expect(matchesSchema('SimulatorTranscript', all.body)).toEqual([]);
-    expect(all.body.items.map((m: { message: { text: string } }) => m.message.text)).toEqual(['echo: one', 'echo: two']);
+    expect(texts(all.body.items)).toEqual(['echo: one', 'echo: two']);
+    expect(all.body.items[0]).toMatchObject({ nodeId: 'reply', runId: expect.stringMatching(/./) });
+    expect(all.body.items[0].runId).not.toBe(all.body.items[1].runId);
     const first = all.body.items[0].seq as number;
     const newer = await request(h.app).get(`/api/simulator/messages?contact=alice&after=${first}`).set(h.auth()).expect(200);
-    expect(newer.body.items.map((m: { message: { text: string } }) => m.message.text)).toEqual(['echo: two']);
+    expect(texts(newer.body.items)).toEqual(['echo: two']);
     expect(newer.body.after).toBe(all.body.after);
+  });
+
+  it('should show no replies when no published flow matches', async () => {
+    await say('carol', { text: 'anyone there?' });
+    await h.settle();
+    const transcript = await request(h.app).get('/api/simulator/messages?contact=carol').set(h.auth()).expect(200);
+    expect(transcript.body.items).toEqual([]);
+    expect(await h.runs()).toEqual([]);
   });
 
   it('should return an empty transcript for an unknown contact, also after a bounded wait', async () => {
@@ -61,15 +101,21 @@ describe('simulator channel', () => {
   });
 
   it('should return at once when a long poll already has messages', async () => {
-    await request(h.app).post('/api/simulator/messages').set(h.auth()).send({ contact: 'alice', text: 'x' }).expect(202);
+    await h.publish(echoFlow);
+    await say('alice', { text: 'x' });
+    await h.settle();
     const res = await request(h.app).get('/api/simulator/messages?contact=alice&wait=60000').set(h.auth()).expect(200);
-    expect(res.body.items).toHaveLength(1);
+    expect(texts(res.body.items)).toEqual(['echo: x']);
   });
 
   it('should answer 422 for bad query parameters and keep workspaces apart', async () => {
     const res = await request(h.app).get('/api/simulator/messages?after=-1').set(h.auth()).expect(422);
     expect((res.body.errors as { field: string }[]).map((e) => e.field).sort()).toEqual(['query.after', 'query.contact']);
-    await request(h.app).post('/api/simulator/messages').set(h.auth()).send({ contact: 'alice', text: 'mine' }).expect(202);
+    await h.publish(echoFlow);
+    await say('alice', { text: 'mine' });
+    await h.settle();
+    const mine = await request(h.app).get('/api/simulator/messages?contact=alice').set(h.auth()).expect(200);
+    expect(texts(mine.body.items)).toEqual(['echo: mine']);
     const other = await request(h.app).get('/api/simulator/messages?contact=alice').set(h.auth('other')).expect(200);
     expect(other.body.items).toEqual([]);
   });

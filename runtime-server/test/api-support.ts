@@ -1,29 +1,51 @@
-import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Application } from 'express';
-import type { Catalogue, FlowDefinition, InboundMessage, JsonObject } from '@convoflow/engine';
+import request from 'supertest';
+import type { Catalogue, FlowDefinition, FlowEdge, FlowNode, FlowTrigger } from '@convoflow/engine';
 import { builtinCatalogue } from '@convoflow/nodes';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { createApp, type AppConfig, type AppDeps } from '../src/app.js';
+import {
+  createAgendaScheduler,
+  createApiKey,
+  createApp,
+  createLogger,
+  createMetrics,
+  createRuntime,
+  createSimulatorChannel,
+  createSqliteStore,
+  SqliteAgendaBackend,
+  type AgendaScheduler,
+  type AppConfig,
+  type AppDeps,
+  type Metrics,
+  type Role,
+  type Runtime,
+  type SqliteStore,
+} from '../src/index.js';
 import { API_SCHEMAS } from '../src/api/schemas.js';
-import { createApiKey } from '../src/auth/api-key.js';
-import { createLogger } from '../src/observability/logger.js';
-import { createMetrics, type Metrics } from '../src/observability/metrics.js';
-import type { Accepted, RuntimePort, SimulatorOutbound } from '../src/runtime/runtime-port.js';
-import { createSqliteStore, type SqliteStore } from '../src/storage/sqlite/sqlite-store.js';
-import type { JournalKind, Role, RunRecord, StoredRunStatus } from '../src/storage/storage-port.js';
 
 /**
- * Shared fixtures of the API tests: the real SQLite store in memory, a RuntimePort that journals
- * through that store (stand-in until the tests switch to the real runtime), and one API key per
- * role. Not a test file itself.
+ * Shared fixtures of the API tests: the real SQLite store (in memory), the real durable runtime
+ * with an agenda scheduler on the store's database and the simulator channel, and per test a fresh
+ * pair of workspaces with one API key per role. Not a test file itself.
+ *
+ * One {@link ApiEnv} serves a whole test file (start it in `beforeAll`, dispose it in `afterAll`);
+ * each test gets its own workspaces, app, clock, metrics and log from {@link ApiEnv.harness}, so
+ * tests stay independent without paying for a runtime each.
  */
 
 export const EMBED_SECRET = 'test-embed-secret-0123456789abcdef-0123456789';
 
 /** The real built-in catalogue the server ships with. */
 export const testCatalogue: Catalogue = builtinCatalogue;
+
+const SETTINGS: FlowDefinition['settings'] = {
+  channels: ['simulator'],
+  defaultReplyTimeout: 'PT1H',
+  honourInterruptKeywords: true,
+  onWaitingRunExpired: 'resume',
+};
 
 /** A flow the validator accepts: a webhook trigger and one end node. */
 export function validFlow(id: string, overrides: Partial<FlowDefinition> = {}): FlowDefinition {
@@ -34,170 +56,47 @@ export function validFlow(id: string, overrides: Partial<FlowDefinition> = {}): 
     nodes: [{ id: 'done', type: 'end', typeVersion: 1, position: { x: 0, y: 0 }, params: {} }],
     edges: [],
     variables: [],
-    settings: { channels: ['simulator'], defaultReplyTimeout: 'PT1H', honourInterruptKeywords: true, onWaitingRunExpired: 'resume' },
+    settings: SETTINGS,
     ...overrides,
   };
 }
 
 /**
- * A RuntimePort that journals every event in the real store (as the real runtime does first) and
- * changes runs by committing steps, but runs no flows. The simulator echoes each text back as an
- * outbound message so the transcript route has something to read.
- * TODO(lead): swap for the real runtime in the API tests once it can be built in tests.
+ * A small publishable flow: one trigger, then the given nodes in a chain, each joined to the next
+ * by the output named in its `via`. The flow starts at the first node.
+ *
+ * @example
+ * chainFlow('greet', { id: 't', type: 'api', params: {} }, [['hi', 'send_text', { text: 'Hi' }]]);
  */
-export class JournalingRuntime implements RuntimePort {
-  constructor(
-    private readonly store: SqliteStore,
-    private readonly now: () => number,
-  ) {}
-
-  private async journal(workspaceId: string, kind: JournalKind, dedupeKey: string, orderingKey: string, payload: JsonObject): Promise<Accepted> {
-    const { inserted, entry } = await this.store.journal.append({
-      id: `jrn_${randomUUID()}`,
-      workspaceId,
-      kind,
-      dedupeKey,
-      orderingKey,
-      payload,
-      receivedAt: this.now(),
-    });
-    return { accepted: inserted, journalId: entry.id };
+export function chainFlow(
+  id: string,
+  trigger: FlowTrigger,
+  steps: Array<[nodeId: string, type: string, params: FlowNode['params'], via?: string]>,
+): FlowDefinition {
+  const nodes: FlowNode[] = steps.map(([nodeId, type, params], i) => ({ id: nodeId, type, typeVersion: 1, position: { x: i * 200, y: 0 }, params }));
+  const edges: FlowEdge[] = [];
+  for (let i = 0; i + 1 < steps.length; i++) {
+    const [source, , , via] = steps[i]!;
+    if (via === undefined) throw new Error(`chainFlow: node ${source} needs the output that leads to the next node`);
+    edges.push({ id: `e${i}`, source, sourceOutput: via, target: steps[i + 1]![0] });
   }
-
-  async receiveMessage(workspaceId: string, message: InboundMessage): Promise<Accepted> {
-    const { contact } = await this.store.contacts.upsertByIdentity(workspaceId, { channel: message.channel, externalId: message.from }, {}, this.now());
-    const accepted = await this.journal(workspaceId, 'message', `msg:${message.channel}:${message.id}`, `${workspaceId}/${contact.id}`, {
-      contactId: contact.id,
-      message: message as unknown as JsonObject,
-    });
-    if (accepted.accepted && message.channel === 'simulator' && message.text !== undefined) {
-      await this.store.messages.append({
-        workspaceId,
-        contactId: contact.id,
-        channel: 'simulator',
-        direction: 'outbound',
-        message: { kind: 'text', text: `echo: ${message.text}` },
-        runId: 'run_echo',
-        nodeId: 'echo',
-        idempotencyKey: `echo:${accepted.journalId}`,
-        at: this.now(),
-      });
-    }
-    return accepted;
-  }
-
-  startByApi(workspaceId: string, flowId: string, input: { contactId: string; vars?: JsonObject; idempotencyKey?: string }): Promise<Accepted> {
-    const dedupe = input.idempotencyKey ? `api:${flowId}:${input.idempotencyKey}` : `api:${randomUUID()}`;
-    return this.journal(workspaceId, 'api', dedupe, `${workspaceId}/${input.contactId}`, { flowId, contactId: input.contactId, vars: input.vars ?? {} });
-  }
-
-  receiveWebhook(workspaceId: string, flowId: string, triggerId: string, input: { contactId?: string; body: JsonObject; idempotencyKey?: string }): Promise<Accepted> {
-    const dedupe = input.idempotencyKey ? `hook:${flowId}:${triggerId}:${input.idempotencyKey}` : `hook:${randomUUID()}`;
-    return this.journal(workspaceId, 'webhook', dedupe, `${workspaceId}/webhook/${flowId}`, {
-      flowId,
-      triggerId,
-      ...(input.contactId ? { contactId: input.contactId } : {}),
-      body: input.body,
-    });
-  }
-
-  contactChanged(workspaceId: string, contactId: string, change: { created: boolean; changedFields: string[] }): Promise<Accepted> {
-    return this.journal(workspaceId, 'contact', `contact:${contactId}:${randomUUID()}`, `${workspaceId}/${contactId}`, { contactId, ...change });
-  }
-
-  async cancelRun(workspaceId: string, runId: string): Promise<RunRecord> {
-    return this.setStatus(workspaceId, runId, 'cancelled', 'run.cancelled');
-  }
-
-  async retryRun(workspaceId: string, runId: string): Promise<RunRecord> {
-    return this.setStatus(workspaceId, runId, 'running', 'run.retried');
-  }
-
-  async simulatorTranscript(workspaceId: string, contactExternalId: string, afterSeq?: number): Promise<SimulatorOutbound[]> {
-    const contact = await this.store.contacts.findByIdentity(workspaceId, { channel: 'simulator', externalId: contactExternalId });
-    if (!contact) return [];
-    const messages = await this.store.messages.list(workspaceId, contact.id, afterSeq === undefined ? {} : { afterSeq });
-    return messages
-      .filter((m) => m.direction === 'outbound')
-      .map((m) => ({ seq: m.seq, runId: m.runId ?? '', nodeId: m.nodeId ?? '', message: m.message as unknown as SimulatorOutbound['message'], at: m.at }));
-  }
-
-  async idle(): Promise<void> {}
-
-  /** Workspaces whose set of active flows changed, in call order. */
-  readonly flowChanges: string[] = [];
-
-  async flowsChanged(workspaceId: string): Promise<void> {
-    this.flowChanges.push(workspaceId);
-  }
-
-  private async setStatus(workspaceId: string, runId: string, status: StoredRunStatus, event: string): Promise<RunRecord> {
-    const run = await this.store.runs.get(workspaceId, runId);
-    if (!run) throw new Error(`no run ${runId}`);
-    const at = this.now();
-    const next: RunRecord = { ...run, status, updatedAt: at, stepCount: run.stepCount + 1, ...(status === 'cancelled' ? { endedAt: at } : {}) };
-    if (status !== 'failed') {
-      delete next.error;
-      delete next.failedNodeId;
-    }
-    await commit(this.store, next, false, event, at);
-    return (await this.store.runs.get(workspaceId, runId)) as RunRecord;
-  }
+  return { id, name: `Flow ${id}`, triggers: [trigger], nodes, edges, variables: [], settings: SETTINGS };
 }
 
-async function commit(store: SqliteStore, run: RunRecord, isNew: boolean, event: string, at: number): Promise<void> {
-  const leaseKey = `${run.workspaceId}/${run.contactId}`;
-  const owner = 'api-test';
-  await store.leases.acquire(leaseKey, owner, at, at + 60_000);
-  await store.commitStep({
-    run,
-    isNew,
-    leaseOwner: owner,
-    leaseKey,
-    stepLog: {
-      runId: run.id,
-      workspaceId: run.workspaceId,
-      stepNo: isNew ? 0 : run.stepCount - 1,
-      at,
-      event,
-      path: [{ nodeId: 'done', output: 'next', at }],
-      effects: [],
-      status: run.status,
-      ...(run.error ? { error: run.error } : {}),
-    },
-    effects: [],
-  });
-  await store.leases.release(leaseKey, owner);
-}
-
-/** Stores a run directly (as the runtime would after its first step). */
-export async function seedRun(
-  store: SqliteStore,
-  input: { workspaceId: string; flowId: string; contactId: string; status: StoredRunStatus; at: number },
-): Promise<RunRecord> {
-  const run: RunRecord = {
-    id: `run_${randomUUID()}`,
-    workspaceId: input.workspaceId,
-    flowId: input.flowId,
-    flowVersion: 1,
-    contactId: input.contactId,
-    triggerId: 'hook',
-    status: input.status,
-    snapshot: { secret: 'snapshot stays inside' },
-    stepCount: 1,
-    createdAt: input.at,
-    updatedAt: input.at,
-    ...(input.status === 'failed' ? { error: { code: 'NODE_FAILED', message: 'boom', nodeId: 'done' }, failedNodeId: 'done' } : {}),
-    ...(['done', 'failed', 'cancelled'].includes(input.status) ? { endedAt: input.at } : {}),
-  };
-  await commit(store, run, true, 'run.started', input.at);
-  return run;
+/** A run as `GET /api/runs` lists it. */
+export interface ListedRun {
+  id: string;
+  flowId: string;
+  contactId: string;
+  status: string;
+  error?: { code: string; message: string };
 }
 
 export interface Harness {
   app: Application;
   store: SqliteStore;
-  runtime: JournalingRuntime;
+  runtime: Runtime;
+  scheduler: AgendaScheduler;
   metrics: Metrics;
   /** Workspace under test and a second one, for isolation checks. */
   ws: string;
@@ -206,15 +105,79 @@ export interface Harness {
   keyIds: Record<Role, string>;
   /** Log lines the app wrote. */
   logs: string[];
+  /** The app's clock (record stamps, token expiry); the runtime keeps real time for its timers. */
   clock: { now: number };
   auth(role?: Role | 'other'): { authorization: string };
-  close(): Promise<void>;
+  /** Creates and publishes a flow through the API (admin key). */
+  publish(flow: FlowDefinition): Promise<void>;
+  /** Runs of the workspace under test, newest first, after the runtime has settled. */
+  runs(query?: Record<string, string>): Promise<ListedRun[]>;
+  /** Waits until the runtime has processed every journaled event and due effect. */
+  settle(): Promise<void>;
 }
 
-/** Builds the app over a fresh in-memory store with a key per role. */
-export async function createHarness(config: Partial<AppConfig> = {}, mount?: AppDeps['mount']): Promise<Harness> {
-  const store = createSqliteStore({ file: ':memory:' });
+/** One runtime for a test file: store, scheduler and runtime, started. */
+export interface ApiEnv {
+  store: SqliteStore;
+  runtime: Runtime;
+  scheduler: AgendaScheduler;
+  /** What the runtime and scheduler logged at warn or error level since the last call; clears it. */
+  takeProblems(): string[];
+  /** Fresh workspaces, keys and an app over this runtime. */
+  harness(config?: Partial<AppConfig>, mount?: AppDeps['mount']): Promise<Harness>;
+  /** Stops the runtime (and its scheduler) and closes the store. Safe to call twice. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Starts the real runtime over a fresh in-memory SQLite store, wired as `bootstrap()` wires it:
+ * agenda on the store's database, the simulator channel, the global `fetch` (no test flow calls
+ * out). Polls quickly so a test waits milliseconds, not the production 100-500 ms.
+ */
+export async function startApiEnv(): Promise<ApiEnv> {
+  const store = createSqliteStore({ file: ':memory:', synchronous: 'NORMAL' });
   await store.migrate();
+  const problems: string[] = [];
+  const scheduler = createAgendaScheduler({
+    backend: new SqliteAgendaBackend(store.db),
+    processEvery: 50,
+    onError: (err) => problems.push(`scheduler: ${err.message}`),
+  });
+  const runtime = createRuntime({
+    store,
+    catalogue: testCatalogue,
+    scheduler,
+    channels: new Map([['simulator', createSimulatorChannel()]]),
+    fetch,
+    pollMs: 20,
+    log: (level, message, data) => {
+      if (level === 'warn' || level === 'error') problems.push(`${level}: ${message} ${JSON.stringify(data ?? {})}`);
+    },
+  });
+  await runtime.start();
+  let disposed: Promise<void> | undefined;
+  return {
+    store,
+    runtime,
+    scheduler,
+    takeProblems: () => problems.splice(0),
+    harness: (config = {}, mount) => createHarness({ store, runtime, scheduler }, config, mount),
+    dispose() {
+      disposed ??= (async () => {
+        await runtime.stop();
+        if (store.db.open) await store.close();
+      })();
+      return disposed;
+    },
+  };
+}
+
+async function createHarness(
+  env: { store: SqliteStore; runtime: Runtime; scheduler: AgendaScheduler },
+  config: Partial<AppConfig>,
+  mount?: AppDeps['mount'],
+): Promise<Harness> {
+  const { store, runtime, scheduler } = env;
   const clock = { now: Date.UTC(2026, 0, 1) };
   const now = () => clock.now;
   const ws = (await store.workspaces.create({ name: 'Acme' })).id;
@@ -234,7 +197,6 @@ export async function createHarness(config: Partial<AppConfig> = {}, mount?: App
       done();
     },
   });
-  const runtime = new JournalingRuntime(store, now);
   const metrics = createMetrics({ defaultMetrics: false });
   const app = createApp({
     store,
@@ -246,10 +208,12 @@ export async function createHarness(config: Partial<AppConfig> = {}, mount?: App
     config: { embedTokenSecret: EMBED_SECRET, ...config },
     ...(mount ? { mount } : {}),
   });
+  const auth = (role: Role | 'other' = 'admin') => ({ authorization: `Bearer ${keys[role]}` });
   return {
     app,
     store,
     runtime,
+    scheduler,
     metrics,
     ws,
     otherWs,
@@ -257,8 +221,17 @@ export async function createHarness(config: Partial<AppConfig> = {}, mount?: App
     keyIds,
     logs,
     clock,
-    auth: (role = 'admin') => ({ authorization: `Bearer ${keys[role]}` }),
-    close: () => store.close(),
+    auth,
+    async publish(flow) {
+      await request(app).post('/api/flows').set(auth()).send(flow).expect(201);
+      await request(app).post(`/api/flows/${encodeURIComponent(flow.id)}/publish`).set(auth()).expect(201);
+    },
+    async runs(query = {}) {
+      await runtime.idle();
+      const res = await request(app).get('/api/runs').query(query).set(auth()).expect(200);
+      return res.body.items as ListedRun[];
+    },
+    settle: () => runtime.idle(),
   };
 }
 

@@ -1,12 +1,14 @@
 import request from 'supertest';
-import { createHarness, docAjv, type Harness } from './api-support.js';
+import { docAjv, startApiEnv, type ApiEnv, type Harness } from './api-support.js';
 
+let env: ApiEnv;
 let h: Harness;
-beforeEach(async () => {
-  h = await createHarness({ bodyLimit: '2kb' });
+beforeAll(async () => {
+  env = await startApiEnv();
 });
-afterEach(async () => {
-  await h.close();
+afterAll(() => env.dispose());
+beforeEach(async () => {
+  h = await env.harness({ bodyLimit: '2kb' });
 });
 
 /** Every (method, path) Express has a route for, read from the app's own router. */
@@ -25,9 +27,18 @@ describe('health, readiness and metrics', () => {
   });
 
   it('should report not ready with 503 when the store is closed', async () => {
-    await h.store.close();
-    const res = await request(h.app).get('/readyz').expect(503);
-    expect(res.body.status).toBe('unavailable');
+    // A runtime of its own: closing the shared store would end every later test.
+    const closing = await startApiEnv();
+    try {
+      const own = await closing.harness();
+      await request(own.app).get('/readyz').expect(200);
+      await closing.runtime.stop();
+      await closing.store.close();
+      const res = await request(own.app).get('/readyz').expect(503);
+      expect(res.body.status).toBe('unavailable');
+    } finally {
+      await closing.dispose();
+    }
   });
 
   it('should expose request counters and duration histograms labelled by route template', async () => {
@@ -95,18 +106,14 @@ describe('problem+json errors', () => {
 describe('extra handlers', () => {
   it('should mount raw-body handlers before JSON parsing and static handlers before the fallback', async () => {
     const { default: express } = await import('express');
-    const extra = await createHarness({}, {
+    const extra = await env.harness({}, {
       beforeBody: (app) => app.post('/webhooks/raw', express.raw({ type: '*/*' }), (req, res) => { res.json({ bytes: (req.body as Buffer).length }); }),
       afterApi: (app) => app.get('/designer/', (_req, res) => { res.type('html').send('<h1>designer</h1>'); }),
     });
-    try {
-      const raw = await request(extra.app).post('/webhooks/raw').set('content-type', 'application/json').send('{"a": 1}').expect(200);
-      expect(raw.body).toEqual({ bytes: 8 });
-      await request(extra.app).get('/designer/').expect(200, '<h1>designer</h1>');
-      await request(extra.app).get('/designer/missing').expect(404);
-    } finally {
-      await extra.close();
-    }
+    const raw = await request(extra.app).post('/webhooks/raw').set('content-type', 'application/json').send('{"a": 1}').expect(200);
+    expect(raw.body).toEqual({ bytes: 8 });
+    await request(extra.app).get('/designer/').expect(200, '<h1>designer</h1>');
+    await request(extra.app).get('/designer/missing').expect(404);
   });
 });
 
