@@ -198,6 +198,20 @@ describe('publishing, versions and rollback', () => {
     expect(await cronsOfWorkspace()).toEqual(['daily/morning: 0 9 * * *']);
   });
 
+  it('should remove a schedule when the active version drops it and when the flow is deleted', async () => {
+    const withTrigger = chainFlow('nightly', { id: 'night', type: 'schedule', params: { cron: '0 2 * * *', timezone: 'UTC' } }, [['end', 'end', {}]]);
+    await h.publish(withTrigger);
+    expect(await cronsOfWorkspace()).toEqual(['nightly/night: 0 2 * * *']);
+    const withoutTrigger = { ...withTrigger, triggers: [{ id: 'api', type: 'api' as const, params: {} }] };
+    await request(h.app).put('/api/flows/nightly').set(h.auth()).set('if-match', '1').send(withoutTrigger).expect(200);
+    await request(h.app).post('/api/flows/nightly/publish').set(h.auth()).expect(201);
+    expect(await cronsOfWorkspace()).toEqual([]);
+    await request(h.app).post('/api/flows/nightly/rollback').set(h.auth()).send({ version: 1 }).expect(200);
+    expect(await cronsOfWorkspace()).toEqual(['nightly/night: 0 2 * * *']);
+    await request(h.app).delete('/api/flows/nightly').set(h.auth()).expect(204);
+    expect(await cronsOfWorkspace()).toEqual([]);
+  });
+
   it('should answer 404 when publishing or listing versions of a missing flow', async () => {
     await request(h.app).post('/api/flows/nope/publish').set(h.auth()).expect(404);
     await request(h.app).get('/api/flows/nope/versions').set(h.auth()).expect(404);
@@ -226,10 +240,16 @@ describe('starting runs by API', () => {
     expect(transcript.body.items).toEqual([expect.objectContaining({ runId: runs[0]!.id, message: { kind: 'text', text: 'order 42 received' } })]);
   });
 
-  it.todo('should refuse (409) an API start of a flow that has no api trigger: today it answers 202 and no run ever starts');
+  it('should refuse (409) an API start of a flow that has no api trigger', async () => {
+    await h.publish(chainFlow('hooked', { id: 'hook', type: 'webhook', params: { secret: 's'.repeat(24) } }, [['end', 'end', {}]]));
+    const contact = await h.store.contacts.create(h.ws, {}, [], h.clock.now);
+    const res = await request(h.app).post('/api/flows/hooked/runs').set(h.auth()).send({ contactId: contact.id }).expect(409);
+    expect(res.body.detail).toMatch(/started by API/);
+    expect(await h.runs()).toEqual([]);
+  });
 
   it('should answer 409 for an unpublished flow and 422 for an unknown contact', async () => {
-    await createFlow('f1');
+    await createFlow('f1', { triggers: [{ id: 'api', type: 'api', params: {} }] });
     const contact = await h.store.contacts.create(h.ws, {}, [], h.clock.now);
     const unpublished = await request(h.app).post('/api/flows/f1/runs').set(h.auth()).send({ contactId: contact.id }).expect(409);
     expect(unpublished.body.detail).toMatch(/publish/);

@@ -124,7 +124,7 @@ export function flowRoutes(ctx: ApiContext): RouteSpec[] {
       handle: async ({ auth, params }) => {
         const flow = await requireFlow(ctx, auth.workspaceId, params.id);
         if (!(await store.flows.delete(auth.workspaceId, flow.id))) throw HttpProblem.notFound('flow', flow.id);
-        if (flow.activeVersion !== undefined) await ctx.runtime.flowsChanged(auth.workspaceId);
+        if (flow.activeVersion !== undefined) await ctx.runtime.flowsChanged(auth.workspaceId, flow.id);
         return { status: 204 };
       },
     }),
@@ -280,6 +280,10 @@ export function flowRoutes(ctx: ApiContext): RouteSpec[] {
       handle: async ({ auth, params, body, req }) => {
         const flow = await requireFlow(ctx, auth.workspaceId, params.id);
         if (flow.activeVersion === undefined) throw new HttpProblem(409, 'not-published', `Flow ${flow.id} has no published version; publish it first.`);
+        const active = await store.flows.getVersion(auth.workspaceId, flow.id, flow.activeVersion);
+        if (!active?.definition.triggers.some((t) => t.type === 'api')) {
+          throw new HttpProblem(409, 'no-api-trigger', `The published version of flow ${flow.id} has no "started by API" trigger, so it cannot be started through the API.`);
+        }
         const contact = await store.contacts.get(auth.workspaceId, body.contactId);
         if (!contact) throw HttpProblem.validation([{ field: '/contactId', message: `no contact ${body.contactId} in this workspace` }]);
         const idempotencyKey = body.idempotencyKey ?? req.get('idempotency-key');

@@ -177,18 +177,33 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     return workspace;
   };
 
+  // Waits in real time whatever clock the runtime was given: a frozen test clock must not hang it.
   const awaitRun = async (workspaceId: string, runId: string, done: (run: RunRecord) => boolean, timeoutMs = 10_000) => {
-    const deadline = now() + timeoutMs;
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       const run = await store.runs.get(workspaceId, runId);
       if (!run) throw new Error(`Run ${runId} does not exist`);
-      if (done(run) || now() > deadline) return run;
+      if (done(run) || Date.now() > deadline) return run;
       await new Promise((r) => setTimeout(r, 10));
     }
   };
 
-  const syncSchedules = async (workspaceId: string): Promise<void> => {
+  const syncSchedules = async (workspaceId: string, deletedFlowId?: string): Promise<void> => {
     const versions = await store.flows.listActive(workspaceId);
+    const wanted = new Set(
+      versions.flatMap((v) => v.definition.triggers.filter((t) => t.type === 'schedule').map((t) => cronId(workspaceId, v.flowId, t.id))),
+    );
+    // Schedules of versions that are no longer active (rolled back, replaced, flow deleted) go.
+    const flowIds = (await store.flows.list(workspaceId)).map((f) => f.id);
+    if (deletedFlowId) flowIds.push(deletedFlowId);
+    for (const flowId of flowIds) {
+      for (const version of await store.flows.listVersions(workspaceId, flowId)) {
+        for (const trigger of version.definition.triggers) {
+          const id = cronId(workspaceId, flowId, trigger.id);
+          if (trigger.type === 'schedule' && !wanted.has(id)) await scheduler.cancelCron(id);
+        }
+      }
+    }
     for (const version of versions) {
       for (const trigger of version.definition.triggers) {
         if (trigger.type !== 'schedule') continue;
@@ -342,11 +357,11 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     },
 
     async idle(timeoutMs = 10_000) {
-      const deadline = now() + timeoutMs;
+      const deadline = Date.now() + timeoutMs;
       for (;;) {
         const [journalPending, outboxPending] = await Promise.all([store.journal.countPending(), store.outbox.countPending()]);
         if (journalPending === 0 && outboxPending === 0 && inFlight.size === 0) return;
-        if (now() > deadline) throw new Error(`Runtime not idle after ${timeoutMs} ms (${journalPending} events, ${outboxPending} effects pending)`);
+        if (Date.now() > deadline) throw new Error(`Runtime not idle after ${timeoutMs} ms (${journalPending} events, ${outboxPending} effects pending)`);
         journalLoop.wake();
         effects.wake();
         await new Promise((r) => setTimeout(r, 5));

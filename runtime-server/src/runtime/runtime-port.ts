@@ -49,9 +49,10 @@ export interface RuntimePort {
   ): Promise<Accepted>;
   /**
    * The set of active flow versions of a workspace changed (publish, rollback, delete): scheduled
-   * triggers are registered with the scheduler or removed.
+   * triggers are registered with the scheduler or removed. Name a deleted flow's id, which the
+   * store no longer lists, so its schedules are removed too.
    */
-  flowsChanged(workspaceId: string): Promise<void>;
+  flowsChanged(workspaceId: string, deletedFlowId?: string): Promise<void>;
   /** Cancels a run that has not ended; cancels its timers. */
   cancelRun(workspaceId: string, runId: string, reason: string): Promise<RunRecord>;
   /** Re-runs a failed run from the node that failed, with the state it had there. */
