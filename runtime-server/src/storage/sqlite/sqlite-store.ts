@@ -45,6 +45,8 @@ import {
 } from './rows.js';
 import { prepareStatements, type Statements } from './statements.js';
 
+type NewJournalEntry = Omit<JournalEntry, 'seq' | 'status' | 'attempts'>;
+
 /** Options of `createSqliteStore`. */
 export interface SqliteStoreOptions {
   /** Path of the database file (its directory is created), or `:memory:` for tests. */
@@ -165,6 +167,11 @@ class SqliteStoreImpl implements SqliteStore {
   readonly kind = 'sqlite' as const;
   #q: Statements | undefined;
   readonly #runLists = new Map<string, Database.Statement<unknown[], RunRow>>();
+  readonly #appendQueue: Array<{
+    entry: NewJournalEntry;
+    resolve: (result: { inserted: boolean; entry: JournalEntry }) => void;
+    reject: (err: unknown) => void;
+  }> = [];
 
   constructor(
     readonly db: Database.Database,
@@ -539,7 +546,7 @@ class SqliteStoreImpl implements SqliteStore {
    * (`until >= now`), whoever holds it.
    */
   journal: SqliteStore['journal'] = {
-    append: async (entry) => guard(() => this.durably(() => this.db.transaction(() => this.appendJournal(entry)).immediate())),
+    append: (entry) => this.groupAppend(entry),
     nextPending: async (limit, now) => guard(() => this.q.nextPending.all(now, Math.max(0, limit)).map(toJournal)),
     pendingForKey: async (orderingKey, limit) =>
       guard(() => this.q.pendingForKey.all(orderingKey, Math.max(0, limit)).map(toJournal)),
@@ -554,7 +561,36 @@ class SqliteStoreImpl implements SqliteStore {
     countPending: async () => guard(() => this.q.countPendingJournal.get()?.n ?? 0),
   };
 
-  private appendJournal(entry: Omit<JournalEntry, 'seq' | 'status' | 'attempts'>): { inserted: boolean; entry: JournalEntry } {
+  /**
+   * Group commit of journal appends: appends asked for in the same turn of the event loop (many
+   * webhook requests at once) are written in one transaction with one sync to disk. Each caller's
+   * promise still resolves only after its entry is durable. If the group fails, each append is
+   * retried alone so one bad entry cannot fail the others.
+   */
+  private groupAppend(entry: NewJournalEntry): Promise<{ inserted: boolean; entry: JournalEntry }> {
+    return new Promise((resolve, reject) => {
+      this.#appendQueue.push({ entry, resolve, reject });
+      if (this.#appendQueue.length === 1) setImmediate(() => this.flushAppends());
+    });
+  }
+
+  private flushAppends(): void {
+    const batch = this.#appendQueue.splice(0);
+    try {
+      const results = guard(() => this.durably(() => this.db.transaction(() => batch.map((b) => this.appendJournal(b.entry))).immediate()));
+      batch.forEach((b, i) => b.resolve(results[i]!));
+    } catch {
+      for (const b of batch) {
+        try {
+          b.resolve(guard(() => this.durably(() => this.db.transaction(() => this.appendJournal(b.entry)).immediate())));
+        } catch (err) {
+          b.reject(err);
+        }
+      }
+    }
+  }
+
+  private appendJournal(entry: NewJournalEntry): { inserted: boolean; entry: JournalEntry } {
     const inserted =
       this.q.insertJournal.run(
         entry.id, entry.workspaceId, entry.kind, entry.dedupeKey, entry.orderingKey, json(entry.payload), entry.receivedAt,
