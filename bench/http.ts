@@ -19,13 +19,15 @@
  *
  *   node --import tsx bench/http.ts [--senders 50] [--duration 15] [--warmup 3]
  *                                   [--sync FULL,NORMAL] [--profile] [--top 15]
- *                                   [--data-root /dev/shm] [--verbose]
+ *                                   [--data-root /dev/shm] [--baseline-s 5] [--verbose]
  *
  * `--profile` (or BENCH_PROFILE=1) runs the first server child under `--cpu-prof` and prints the
  * top self-time frames of the measured window (positions mapped back to the TypeScript through
  * tsx's cache), self time by area, and our functions by inclusive time. `--data-root /dev/shm`
  * puts the database on tmpfs, where fsync costs nothing: not durable, but it separates the disk's
- * share from the CPU's. `--verbose` prints the child's pid (for strace/perf) and the window start.
+ * share from the CPU's. `--baseline-s` (5) then runs the same senders against a bare Express app
+ * that answers at once (bench/support/baseline-server.ts): the ceiling of the HTTP layer and this
+ * load generator on this machine, with no runtime behind them. `--verbose` prints the child's pid (for strace/perf) and the window start.
  */
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { summariseCpuProfile, type SelfTimeRow } from './support/cpu-profile.js';
@@ -34,7 +36,7 @@ import { createHttpClient, type HttpClient } from './support/http-client.js';
 import { countRuns } from './support/runs.js';
 import { readProcCpuMs } from './support/proc-status.js';
 import { sumMetric } from './support/prometheus.js';
-import { startServerChild, type ServerChild } from './support/server-child.js';
+import { codeVersion, startServerChild, type ServerChild } from './support/server-child.js';
 import { flagArg, fmt, numberArg, percentile, sleep, sortedCopy, stringArg } from './support/stats.js';
 
 const SENDERS = numberArg('senders', 50);
@@ -46,6 +48,8 @@ const TOP = numberArg('top', 15);
 const VERBOSE = flagArg('verbose');
 /** `/dev/shm` puts the database on tmpfs: no fsync cost, NOT durable; shows the CPU-bound ceiling. */
 const DATA_ROOT = stringArg('data-root', '');
+/** Seconds of the same load against a bare Express app answering at once (0 skips it). */
+const BASELINE_S = numberArg('baseline-s', 5);
 /** A message whose reply has not come after this long counts as lost and ends its sender. */
 const REPLY_TIMEOUT_MS = 30_000;
 const TARGET_RUNS_PER_S = 3_000;
@@ -133,6 +137,8 @@ interface RoundResult {
   /** How long GET /healthz took during the window: the server's event-loop responsiveness. */
   healthP50: number;
   healthMax: number;
+  /** The server's event-loop delay (prom-client's monitorEventLoopDelay) over the load, ms. */
+  lag: { p50: number; p99: number; max: number };
   p50: number;
   p99: number;
   max: number;
@@ -180,6 +186,8 @@ async function round(sync: string, profile: boolean): Promise<RoundResult> {
     const phase = { measureFrom: t0 + WARMUP_S * 1_000, measureTo: t0 + (WARMUP_S + DURATION_S) * 1_000 };
     const senders = Array.from({ length: SENDERS }, (_, i) => sender(client, `bench-${i}`, phase, tally));
 
+    // prom-client resets its event-loop-delay histogram at each scrape: this one starts the window.
+    const lagReset = metricsText(client);
     await sleep(Math.max(0, phase.measureFrom - nowMs()));
     // Nothing awaited between the samples and the window's edges: under load an HTTP call to the
     // server can take seconds, so the window is read from /proc and the clocks, not from /metrics.
@@ -200,6 +208,13 @@ async function round(sync: string, profile: boolean): Promise<RoundResult> {
 
     // Drain: every sender finishes the message it has in flight (bounded by REPLY_TIMEOUT_MS).
     await Promise.all(senders);
+    await lagReset;
+    const lagText = await metricsText(client);
+    const lag = {
+      p50: sumMetric(lagText, 'nodejs_eventloop_lag_p50_seconds') * 1_000,
+      p99: sumMetric(lagText, 'nodejs_eventloop_lag_p99_seconds') * 1_000,
+      max: sumMetric(lagText, 'nodejs_eventloop_lag_max_seconds') * 1_000,
+    };
     const healthMs = sortedCopy(await health);
     // A run ends a moment after its reply is visible (the send's completion is journaled first).
     const expectedDone = tally.replies + 1;
@@ -222,6 +237,7 @@ async function round(sync: string, profile: boolean): Promise<RoundResult> {
       windowReplies: tally.latencies.length,
       serverDoneInWindow,
       serverRunsPerS: (serverDoneInWindow * 1_000) / (toWall - fromWall),
+      lag,
       healthP50: percentile(healthMs, 50),
       healthMax: healthMs.length ? (healthMs[healthMs.length - 1] as number) : NaN,
       p50: percentile(sorted, 50),
@@ -248,6 +264,40 @@ async function round(sync: string, profile: boolean): Promise<RoundResult> {
   }
 }
 
+/**
+ * The same senders against `bench/support/baseline-server.ts`: Express 5 with the two routes and
+ * no work. What the HTTP layer and this load generator manage on this machine by themselves.
+ */
+async function baselineRound(): Promise<void> {
+  const server = await startServerChild({ baseline: true });
+  const client = createHttpClient(server.base, server.adminKey, SENDERS + 8);
+  try {
+    const tally: Tally = { latencies: [], storedLatencies: [], replies: 0, lost: 0, errors: [] };
+    const t0 = nowMs();
+    const phase = { measureFrom: t0 + 1_000, measureTo: t0 + 1_000 + BASELINE_S * 1_000 };
+    const senders = Array.from({ length: SENDERS }, (_, i) => sender(client, `base-${i}`, phase, tally));
+    await sleep(Math.max(0, phase.measureFrom - nowMs()));
+    const serverCpuBefore = readProcCpuMs(server.pid);
+    const clientCpuBefore = process.cpuUsage();
+    const wallBefore = nowMs();
+    await sleep(Math.max(0, phase.measureTo - nowMs()));
+    const wall = nowMs() - wallBefore;
+    const serverCores = (readProcCpuMs(server.pid) - serverCpuBefore) / wall;
+    const clientCpu = process.cpuUsage(clientCpuBefore);
+    await Promise.all(senders);
+    const sorted = sortedCopy(tally.latencies);
+    console.log(
+      `http baseline: bare Express 5, same ${SENDERS} senders (POST 202 + GET answered at once), ${BASELINE_S} s:` +
+        ` ${fmt(tally.latencies.length / BASELINE_S)} exchanges/s, p50 ${ms(percentile(sorted, 50))} ms, p99 ${ms(percentile(sorted, 99))} ms;` +
+        ` CPU: server ${fmt(serverCores, 2)} cores, load generator ${fmt((clientCpu.user + clientCpu.system) / 1_000 / wall, 2)} cores` +
+        `${tally.errors.length ? `; ${tally.errors.length} errors (first: ${tally.errors[0]})` : ''}`,
+    );
+  } finally {
+    client.close();
+    await server.stop();
+  }
+}
+
 const verdict = (ok: boolean): string => (ok ? 'PASS' : 'BELOW TARGET');
 const ms = (n: number): string => (Number.isNaN(n) ? '-' : n < 10 ? fmt(n, 1) : fmt(n, 0));
 
@@ -266,7 +316,10 @@ function report(r: RoundResult): void {
       `  target p99 < ${TARGET_P99_MS} ms  ${verdict(r.p99 < TARGET_P99_MS)}`,
   );
   console.log(`  inbound->reply stored (server's timestamp on the reply, ms clock): p50 ${ms(r.storedP50)} ms  p99 ${ms(r.storedP99)} ms`);
-  console.log(`  server responsiveness: GET /healthz every 250 ms took p50 ${ms(r.healthP50)} ms, max ${ms(r.healthMax)} ms`);
+  console.log(
+    `  server responsiveness: GET /healthz every 250 ms took p50 ${ms(r.healthP50)} ms, max ${ms(r.healthMax)} ms;` +
+      ` event-loop delay p50 ${ms(r.lag.p50)} ms, p99 ${ms(r.lag.p99)} ms, max ${ms(r.lag.max)} ms`,
+  );
   console.log(
     `  CPU: server ${fmt(r.serverCores, 2)} cores, load generator ${fmt(r.clientCores, 2)} cores (of ${cpus().length});` +
       ` server CPU per run ${fmt(r.serverCpuMsPerRun, 2)} ms (a CPU-bound ceiling of ~${fmt(1_000 / r.serverCpuMsPerRun)} runs/s per core)`,
@@ -290,6 +343,7 @@ function printRows(title: string, rows: SelfTimeRow[], busyMs: number): void {
 }
 
 async function main(): Promise<void> {
+  console.log(`http: code ${codeVersion()}, node ${process.version}, ${cpus().length} cores`);
   const results: RoundResult[] = [];
   for (const [i, sync] of SYNC_LEVELS.entries()) {
     if (sync !== 'FULL' && sync !== 'NORMAL') throw new Error(`--sync: FULL or NORMAL, got "${sync}"`);
@@ -297,6 +351,7 @@ async function main(): Promise<void> {
     results.push(result);
     report(result);
   }
+  if (BASELINE_S > 0) await baselineRound();
   for (const r of results) {
     if (!r.profile) continue;
     const summary = summariseCpuProfile(r.profile.file, { fromUs: r.profile.fromUs, toUs: r.profile.toUs });

@@ -29,7 +29,7 @@ import { createHttpClient, type HttpClient } from './support/http-client.js';
 import { readProcMemory, type ProcMemory } from './support/proc-status.js';
 import { sumMetric } from './support/prometheus.js';
 import { countRuns } from './support/runs.js';
-import { startServerChild, type ServerChild } from './support/server-child.js';
+import { codeVersion, startServerChild, type ServerChild } from './support/server-child.js';
 import { fmt, numberArg, sleep, stringArg } from './support/stats.js';
 
 const RUNS = numberArg('runs', 100_000);
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
     await publishFlow(client, waitingFlow(KEYWORD, 'P7D'));
     await sleep(1_000);
     const baseline = readProcMemory(server.pid);
-    console.log(`rss: server child pid ${server.pid}, SQLITE_SYNCHRONOUS=${SYNC}, load average ${fmt(loadavg()[0] as number, 1)}`);
+    console.log(`rss: code ${codeVersion()}, server child pid ${server.pid}, SQLITE_SYNCHRONOUS=${SYNC}, load average ${fmt(loadavg()[0] as number, 1)}`);
     console.log(`  ${line('started, flow published, 0 runs', baseline)}; ${await heap(client)}`);
 
     const started = nowMs();

@@ -151,7 +151,11 @@ function mapFrame(frame: CallFrame, maps: Map<string, TsxCacheEntry>): CallFrame
   if (!entry) return frame;
   const found = entry.map.findEntry(frame.lineNumber, frame.columnNumber) as { originalLine?: number; originalColumn?: number };
   if (found.originalLine === undefined) return frame;
-  return { ...frame, lineNumber: found.originalLine, columnNumber: found.originalColumn ?? 0 };
+  // An arrow function has no name: show the code around it (`pendingForKey:async(key,limit)=>guard(...`).
+  const functionName =
+    frame.functionName ||
+    `(anonymous: ${(entry.code.split('\n')[frame.lineNumber] ?? '').slice(Math.max(0, frame.columnNumber - 40), frame.columnNumber + 50).trim()})`;
+  return { ...frame, functionName, lineNumber: found.originalLine, columnNumber: found.originalColumn ?? 0 };
 }
 
 const shortUrl = (url: string): string => {

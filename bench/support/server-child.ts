@@ -3,8 +3,8 @@
  * data directory and a free loopback port, the way `npm start` does, and stops it again: the
  * benchmarks that speak HTTP measure the product as deployed, not an in-process app.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SERVER_ENTRY = join(ROOT, 'runtime-server', 'src', 'server.ts');
+const BASELINE_ENTRY = join(ROOT, 'bench', 'support', 'baseline-server.ts');
 
 /** The admin key the benches seed the demo workspace with (`cf_` + 43 characters). */
 export const BENCH_ADMIN_KEY = `cf_${'b'.repeat(43)}`;
@@ -47,6 +48,8 @@ export interface ServerChildOptions {
   dataRoot?: string;
   /** How long to wait for `/healthz`. */
   startTimeoutMs?: number;
+  /** Start `bench/support/baseline-server.ts` (a bare Express app) instead of the product. */
+  baseline?: boolean;
 }
 
 /** A port nobody listens on right now (the kernel picks it). */
@@ -87,7 +90,7 @@ export async function startServerChild(options: ServerChildOptions = {}): Promis
   const dataDir = mkdtempSync(join(options.dataRoot ?? tmpdir(), 'convoflow-bench-'));
   const profileDir = options.cpuProfile ? join(dataDir, 'profile') : undefined;
   const port = await freePort();
-  const nodeArgs = ['--import', 'tsx', ...(options.nodeArgs ?? []), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), SERVER_ENTRY];
+  const nodeArgs = ['--import', 'tsx', ...(options.nodeArgs ?? []), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), options.baseline ? BASELINE_ENTRY : SERVER_ENTRY];
   const child = spawn(process.execPath, nodeArgs, {
     cwd: ROOT,
     env: {
@@ -149,7 +152,7 @@ export async function startServerChild(options: ServerChildOptions = {}): Promis
         if (file) {
           // Keep the profile out of the data dir we are about to remove.
           const kept = join(tmpdir(), `convoflow-server-${child.pid}.cpuprofile`);
-          renameSync(join(profileDir, file.name), kept);
+          copyFileSync(join(profileDir, file.name), kept);
           profile = kept;
         }
       }
@@ -157,4 +160,20 @@ export async function startServerChild(options: ServerChildOptions = {}): Promis
       return profile;
     },
   };
+}
+
+/**
+ * Which code a measurement ran: the commit, plus `+dirty (files)` when runtime-server, engine or
+ * nodes have uncommitted changes (other people edit the tree while benches run).
+ */
+export function codeVersion(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'runtime-server/src', 'engine/src', 'nodes/src'], { cwd: ROOT, encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean).length;
+    return dirty ? `${head}+dirty (${dirty} files)` : head;
+  } catch {
+    return 'unknown (no git)';
+  }
 }
