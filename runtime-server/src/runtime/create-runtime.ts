@@ -6,6 +6,7 @@ import type { JournalEntry, RunRecord, StoragePort } from '../storage/storage-po
 import { runEffect } from '../effects/run-effects.js';
 import { EventProcessor } from './event-processor.js';
 import { FlowCache } from './flow-cache.js';
+import { ActiveFlows } from './active-flows.js';
 import { contactOrderingKey, newId } from './ids.js';
 import { toStored, type JournalPayloadKind, type PayloadByKind } from './journal-payloads.js';
 import type { Accepted, RuntimePort, SimulatorOutbound } from './runtime-port.js';
@@ -62,9 +63,11 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const batchSize = options.batchSize ?? 64;
   const effectConcurrency = options.effectConcurrency ?? 16;
   const flows = new FlowCache(store, options.catalogue);
+  const activeFlows = new ActiveFlows(store);
   const processor = new EventProcessor({
     store,
     flows,
+    activeFlows,
     catalogue: options.catalogue,
     owner,
     now,
@@ -113,7 +116,11 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     async () => {
       const heads = await store.journal.nextPending(batchSize, now());
       let total = 0;
-      for (const head of heads) total += await processKey(head);
+      for (const head of heads) {
+        total += await processKey(head);
+        // Store calls resolve as microtasks: without a real yield, HTTP waits for the whole tick.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
       return total;
     },
     options.pollMs ?? 200,
@@ -189,6 +196,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   };
 
   const syncSchedules = async (workspaceId: string, deletedFlowId?: string): Promise<void> => {
+    activeFlows.invalidate(workspaceId);
     const versions = await store.flows.listActive(workspaceId);
     const wanted = new Set(
       versions.flatMap((v) => v.definition.triggers.filter((t) => t.type === 'schedule').map((t) => cronId(workspaceId, v.flowId, t.id))),

@@ -20,6 +20,7 @@ import type {
   Workspace,
 } from '../storage/storage-port.js';
 import type { FlowCache } from './flow-cache.js';
+import type { ActiveFlows } from './active-flows.js';
 import { asPayload } from './journal-payloads.js';
 import { deriveRunId } from './ids.js';
 import { foldText, matchTriggers, type TriggerMatch, type TriggerOccasion } from '../triggers/match-triggers.js';
@@ -28,6 +29,7 @@ import { foldText, matchTriggers, type TriggerMatch, type TriggerOccasion } from
 export interface EventProcessorDeps {
   store: StoragePort;
   flows: FlowCache;
+  activeFlows: ActiveFlows;
   catalogue: Catalogue;
   /** This process's lease owner id. */
   owner: string;
@@ -142,7 +144,7 @@ export class EventProcessor {
     }
 
     const occasion: TriggerOccasion = { kind: 'message', message: p.message };
-    const matches = matchTriggers(await store.flows.listActive(entry.workspaceId), occasion);
+    const matches = matchTriggers(await this.deps.activeFlows.get(entry.workspaceId), occasion);
     const waiting = [...active].reverse().find((r) => r.status === 'waiting' && r.waiting?.for === 'reply');
 
     if (waiting) {
@@ -174,7 +176,7 @@ export class EventProcessor {
     const { store } = this.deps;
     const contact = await store.contacts.get(entry.workspaceId, contactId);
     if (!contact) return false;
-    const matches = matchTriggers(await store.flows.listActive(entry.workspaceId), occasion);
+    const matches = matchTriggers(await this.deps.activeFlows.get(entry.workspaceId), occasion);
     const active = await store.runs.listActiveForContact(entry.workspaceId, contactId);
     return this.startRuns(entry, lease, matches, contact, active, trigger, vars, undefined);
   }
