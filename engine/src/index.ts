@@ -104,3 +104,4 @@ export { checkScenario } from './simulate/scenario.js';
 export type { Scenario, ScenarioStep, ScenarioExpectation, NodeMock } from './simulate/scenario.js';
 export { formatReport } from './simulate/format-report.js';
 export { retry, RetryError } from './retry.js';
+export { ISO_DURATION_PATTERN, parseIsoDuration } from './internal/iso-duration.js';

@@ -210,3 +210,17 @@ describe('message.schema.json', () => {
     expect(inbound(JSON.parse(JSON.stringify(message)))).toBe(false);
   });
 });
+
+describe('durations', () => {
+  it('should accept in the flow schema exactly the durations the engine can parse', async () => {
+    const { ISO_DURATION_PATTERN, parseIsoDuration, flowSchema } = await import('../src/index.js');
+    const settings = (flowSchema as { $defs: Record<string, { properties?: Record<string, { pattern?: string }> }> }).$defs;
+    const patterns = Object.values(settings).map((d) => d.properties?.defaultReplyTimeout?.pattern).filter(Boolean);
+    expect(patterns).toEqual([ISO_DURATION_PATTERN]);
+    expect(parseIsoDuration('P1DT12H')).toBe(36 * 3_600_000);
+    expect(parseIsoDuration('PT1.5S')).toBe(1_500);
+    expect(parseIsoDuration('P1M')).toBeUndefined();
+    expect(parseIsoDuration('P')).toBeUndefined();
+    expect(parseIsoDuration('PT')).toBeUndefined();
+  });
+});

@@ -46,7 +46,7 @@ export type { SendNodeSpec } from './helpers/send-node.js';
 export { SEND_OUTPUTS, sendOutcome } from './helpers/send-outcome.js';
 export type { SendOutcome } from './helpers/send-outcome.js';
 export { nodeOutputs } from './helpers/outputs.js';
-export { ISO_DURATION_PATTERN, parseIsoDuration } from './internal/iso-duration.js';
+export { ISO_DURATION_PATTERN, parseIsoDuration } from '@convoflow/engine';
 
 export { createNodeScope, createWaitState, TEST_NOW } from './testing/create-node-scope.js';
 export type { NodeScopeOptions } from './testing/create-node-scope.js';

@@ -1,26 +1,26 @@
-const DURATION = /^P(?:(\d+(?:[.,]\d+)?)W)?(?:(\d+(?:[.,]\d+)?)D)?(?:T(?:(\d+(?:[.,]\d+)?)H)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)S)?)?$/;
+/**
+ * JSON Schema pattern of the ISO-8601 durations nodes accept: weeks, days, hours, minutes and
+ * seconds (`PT5M`, `P1DT12H`, `P2W`), never years or months, whose length depends on the date.
+ */
+export const ISO_DURATION_PATTERN = '^P(?=\\d|T\\d)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+(\\.\\d+)?S)?)?$';
 
-const MS = { week: 604_800_000, day: 86_400_000, hour: 3_600_000, minute: 60_000, second: 1_000 };
+const DURATION = new RegExp(ISO_DURATION_PATTERN);
+const PARTS = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 
 /**
- * Parses an ISO-8601 duration (`PT24H`, `P1D`, `PT30M`, `P1W`, `PT1.5S`) into milliseconds.
- * Years and months are refused: their length depends on the calendar, and a duration here must
- * mean the same number of milliseconds on every date.
+ * Milliseconds of an ISO-8601 duration matching `ISO_DURATION_PATTERN`; a day is 24 hours.
  *
  * Pure.
  *
- * @internal
- * @returns the duration in ms, or `undefined` when the text is not a supported duration.
  * @example
  * parseIsoDuration('PT1H30M') // 5_400_000
+ * @returns the duration, or `undefined` when the text is not such a duration.
  */
 export function parseIsoDuration(text: string): number | undefined {
-  const match = DURATION.exec(text.trim().toUpperCase());
-  if (!match || text.trim().toUpperCase() === 'P' || /T$/.test(text.trim())) return undefined;
-  const [, weeks, days, hours, minutes, seconds] = match;
-  if (![weeks, days, hours, minutes, seconds].some((part) => part !== undefined)) return undefined;
-  const num = (part: string | undefined): number => (part === undefined ? 0 : Number(part.replace(',', '.')));
-  return Math.round(
-    num(weeks) * MS.week + num(days) * MS.day + num(hours) * MS.hour + num(minutes) * MS.minute + num(seconds) * MS.second,
-  );
+  const trimmed = text.trim().toUpperCase();
+  if (!DURATION.test(trimmed)) return undefined;
+  const match = PARTS.exec(trimmed);
+  if (!match) return undefined;
+  const [, w, d, h, m, s] = match.map((part) => Number(part ?? 0));
+  return Math.round(((((w ?? 0) * 7 + (d ?? 0)) * 24 + (h ?? 0)) * 60 + (m ?? 0)) * 60_000 + (s ?? 0) * 1000);
 }

@@ -1,9 +1,10 @@
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { analyseTemplate } from './template-analysis.js';
+import { ISO_DURATION_PATTERN } from '../internal/iso-duration.js';
 
-/** @internal An ISO-8601 duration such as `PT24H`, `PT30M`, `P2D` or `P1DT12H`. */
-export const ISO_DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
+/** @internal An ISO-8601 duration such as `PT24H`, `PT30M`, `P2D` or `P1DT12H` (no years or months). */
+export const ISO_DURATION = new RegExp(ISO_DURATION_PATTERN);
 
 /** @internal The ajv instance type used by the validator. */
 export type AjvInstance = InstanceType<typeof Ajv2020>;

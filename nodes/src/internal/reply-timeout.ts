@@ -1,6 +1,6 @@
 import type { NodeScope } from '@convoflow/engine';
 import { NodeParamsError } from '../errors.js';
-import { parseIsoDuration } from './iso-duration.js';
+import { parseIsoDuration } from '@convoflow/engine';
 
 /** The timer id every wait for a reply uses for its timeout. @internal */
 export const REPLY_TIMEOUT_TIMER = 'reply_timeout';

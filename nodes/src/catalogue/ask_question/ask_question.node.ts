@@ -1,6 +1,6 @@
 import { EVENT, type JsonObject, type JsonValue, type NodeScope, type StatePatch, type WaitReaction } from '@convoflow/engine';
 import { defineNode } from '../../define-node.js';
-import { ISO_DURATION_PATTERN } from '../../internal/iso-duration.js';
+import { ISO_DURATION_PATTERN } from '@convoflow/engine';
 import { REPLY_TIMEOUT_TIMER, replyTimeoutAt } from '../../internal/reply-timeout.js';
 import { sendOutcome } from '../../helpers/send-outcome.js';
 import { parseAnswer, type AnswerType } from './parse-answer.js';

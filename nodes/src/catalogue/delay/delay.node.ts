@@ -1,7 +1,7 @@
 import { EVENT } from '@convoflow/engine';
 import { defineNode } from '../../define-node.js';
 import { NodeParamsError } from '../../errors.js';
-import { ISO_DURATION_PATTERN, parseIsoDuration } from '../../internal/iso-duration.js';
+import { ISO_DURATION_PATTERN, parseIsoDuration } from '@convoflow/engine';
 
 /** Params of `delay`. */
 export interface DelayParams {

@@ -1,6 +1,6 @@
 import { EVENT, type MessageButton, type WaitReaction } from '@convoflow/engine';
 import { defineNode } from '../../define-node.js';
-import { ISO_DURATION_PATTERN } from '../../internal/iso-duration.js';
+import { ISO_DURATION_PATTERN } from '@convoflow/engine';
 import { REPLY_TIMEOUT_TIMER, replyTimeoutAt } from '../../internal/reply-timeout.js';
 import { sendOutcome } from '../../helpers/send-outcome.js';
 import { matchButton } from './match-button.js';
