@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Application } from 'express';
-import { Counter } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { Catalogue } from '@convoflow/engine';
 import { builtinCatalogue } from '@convoflow/nodes';
 import { createApp } from './app.js';
@@ -59,6 +59,24 @@ export async function bootstrap(
   const runsEnded = new Counter({ name: 'convoflow_runs_ended_total', help: 'Runs that ended, by status.', labelNames: ['status'] as const, registers: [metrics.registry] });
   const effectsDone = new Counter({ name: 'convoflow_effects_total', help: 'Effects performed, by type and result.', labelNames: ['type', 'result'] as const, registers: [metrics.registry] });
   const inbound = new Counter({ name: 'convoflow_inbound_events_total', help: 'Inbound events journaled, by kind.', labelNames: ['kind'] as const, registers: [metrics.registry] });
+
+  // Read at scrape time: the backlog tells an operator (and the benchmarks) whether work keeps up.
+  new Gauge({
+    name: 'convoflow_journal_pending',
+    help: 'Inbound events journaled and not processed yet.',
+    registers: [metrics.registry],
+    async collect() {
+      this.set(await store.journal.countPending());
+    },
+  });
+  new Gauge({
+    name: 'convoflow_outbox_pending',
+    help: 'Effects waiting to be performed (including retries not due yet).',
+    registers: [metrics.registry],
+    async collect() {
+      this.set(await store.outbox.countPending());
+    },
+  });
 
   const channels = new Map<string, ChannelAdapter>([['simulator', createSimulatorChannel()]]);
   for (const adapter of options.channels ?? []) channels.set(adapter.channel, adapter);

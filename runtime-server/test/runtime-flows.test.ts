@@ -99,3 +99,14 @@ describe('the durable runtime with the demo flows', () => {
     expect((after.body.items as Array<{ contactId: string }>).length).toBe(1);
   });
 });
+
+describe('metrics', () => {
+  it('should expose the runtime backlog and what it did', async () => {
+    await server.runtime.idle();
+    const res = await request(server.app).get('/metrics').expect(200);
+    expect(res.text).toMatch(/^convoflow_journal_pending 0$/m);
+    expect(res.text).toMatch(/^convoflow_outbox_pending 0$/m);
+    expect(res.text).toMatch(/^convoflow_effects_total\{type="sendMessage",result="ok"\} [1-9]\d*$/m);
+    expect(res.text).toMatch(/^convoflow_runs_ended_total\{status="done"\} [1-9]\d*$/m);
+  });
+});
