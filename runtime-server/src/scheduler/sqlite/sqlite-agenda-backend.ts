@@ -2,6 +2,8 @@ import type Database from 'better-sqlite3';
 import type { AgendaBackend, JobRepository, NotificationChannel } from 'agenda';
 import { WakeupChannel } from '../internal/wakeup-channel.js';
 import { SqliteJobRepository, type SqliteJobRepositoryOptions } from './sqlite-job-repository.js';
+import { SqliteTimerStore } from './sqlite-timer-store.js';
+import type { TimerStore, TimerStoreProvider } from '../internal/timer-store.js';
 
 /**
  * agenda 6 backend on a better-sqlite3 database: the embedded default of Convoflow's scheduler.
@@ -20,7 +22,7 @@ import { SqliteJobRepository, type SqliteJobRepositoryOptions } from './sqlite-j
  * const agenda = new Agenda({ backend, processEvery: 200 });
  * ```
  */
-export class SqliteAgendaBackend implements AgendaBackend {
+export class SqliteAgendaBackend implements AgendaBackend, TimerStoreProvider {
   readonly name = 'SQLite';
   readonly ownsConnection = false;
   private readonly repo: SqliteJobRepository;
@@ -36,6 +38,15 @@ export class SqliteAgendaBackend implements AgendaBackend {
 
   get repository(): JobRepository {
     return this.repo;
+  }
+
+  /**
+   * Batch access to the one-shot timers stored as `jobName` jobs (used by the scheduler, after
+   * `connect()` has created the tables).
+   * @internal
+   */
+  timerStore(jobName: string): TimerStore {
+    return new SqliteTimerStore(this.repo, jobName);
   }
 
   async connect(): Promise<void> {

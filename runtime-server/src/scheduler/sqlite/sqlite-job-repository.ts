@@ -119,6 +119,27 @@ export class SqliteJobRepository implements JobRepository {
     this.onDue = options.onDue;
   }
 
+  /** The borrowed database handle (for the timer store, which shares the jobs table). @internal */
+  get database(): Database.Database {
+    return this.db;
+  }
+
+  /**
+   * Runs `run` in the next group commit, with agenda's own writes on this handle.
+   * @internal
+   */
+  write<T>(run: () => T): Promise<T> {
+    return this.batcher.enqueue(run);
+  }
+
+  /**
+   * Runs `run` at once, in one transaction with every write queued before it.
+   * @internal
+   */
+  writeNow<T>(run: () => T): Promise<T> {
+    return this.batcher.now(run);
+  }
+
   async connect(): Promise<void> {
     if (this.migrate) migrateAgendaTables(this.db);
     this.prepare();
