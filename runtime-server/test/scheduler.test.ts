@@ -276,6 +276,121 @@ describe('agenda scheduler on SQLite', () => {
     expect(rows).toEqual(Array.from({ length: 5 }, (_, i) => ({ id: `queued-${i}`, locked_at: null })));
   });
 
+  it('should never run more handlers at once than its concurrency, firing each due timer once', async () => {
+    const db = tmp.open();
+    const s = scheduler(db, { concurrency: 7, claimBatchSize: 3 });
+    const N = 60;
+    let active = 0;
+    let peak = 0;
+    const counts = new Map<string, number>();
+    const all = deferred();
+    s.onTimer(async (t) => {
+      if (t.kind !== 'timer') return;
+      active++;
+      peak = Math.max(peak, active);
+      counts.set(t.timerId, (counts.get(t.timerId) ?? 0) + 1);
+      await new Promise((r) => setImmediate(r));
+      active--;
+      if (counts.size === N) all.resolve();
+    });
+    const now = Date.now();
+    for (let i = 0; i < N; i++) await s.scheduleTimer({ timerId: `b${i}`, dueAt: now - i, payload: {} });
+    await s.start();
+    await within(all.promise, 5_000, `${N} timers`);
+    await s.stop();
+    expect(peak).toBeLessThanOrEqual(7);
+    expect(peak).toBeGreaterThan(1);
+    expect([...counts.values()].every((c) => c === 1)).toBe(true);
+    expect(pending(db)).toBe(0);
+  });
+
+  it('should fire a timer stored through agenda itself (rows written before batch firing)', async () => {
+    const db = tmp.open();
+    const s = scheduler(db);
+    const dueAt = Date.now() + 50;
+    await s.agenda
+      .create(TIMER_JOB, { key: 'legacy', dueAt, payload: { v: 1 } })
+      .schedule(new Date(dueAt))
+      .unique({ 'data.key': 'legacy' }, { insertOnly: true })
+      .save();
+    // The fast path and agenda's agree on the unique key: no second row.
+    await s.scheduleTimer({ timerId: 'legacy', dueAt: dueAt + 1_000, payload: { v: 2 } });
+    expect(pending(db)).toBe(1);
+    const fired = deferred<FiredTimer>();
+    s.onTimer(async (t) => fired.resolve(t));
+    await s.start();
+    const t = await within(fired.promise, 5_000, 'the agenda-stored timer');
+    expect(t).toMatchObject({ kind: 'timer', timerId: 'legacy', dueAt, payload: { v: 1 }, attempt: 1 });
+    await s.stop();
+    expect(pending(db)).toBe(0);
+  });
+
+  it("should deliver a dead process's timer elsewhere once its lock lifetime has passed", async () => {
+    // The first process's handler never returns and its stop gives up: the row stays locked, as
+    // when a process is killed mid-handler.
+    const dead = scheduler(tmp.open(), { stopTimeoutMs: 50 });
+    const took = deferred<FiredTimer>();
+    dead.onTimer(async (t) => {
+      took.resolve(t);
+      await new Promise(() => undefined);
+    });
+    await dead.start();
+    await dead.scheduleTimer({ timerId: 'orphan', dueAt: Date.now(), payload: { n: 1 } });
+    const first = await within(took.promise, 5_000, 'the first delivery');
+    await dead.stop();
+
+    const heir = scheduler(tmp.open());
+    const again = deferred<FiredTimer>();
+    heir.onTimer(async (t) => again.resolve(t));
+    await heir.start();
+    const t = await within(again.promise, 5_000, 'the second delivery');
+    expect(t).toMatchObject({ timerId: 'orphan', payload: { n: 1 }, attempt: 1 });
+    // Locked a moment before the first delivery read the clock: allow those few ms.
+    expect(t.firedAt - first.firedAt).toBeGreaterThanOrEqual(FAST.lockLifetimeMs - 20);
+    await heir.stop();
+    expect(pending(tmp.open())).toBe(0);
+  });
+
+  it('should keep the lock of a handler running longer than the lock lifetime, so no other process runs it', async () => {
+    const db = tmp.open();
+    const owner = scheduler(db);
+    const started = deferred();
+    const release = deferred();
+    let calls = 0;
+    owner.onTimer(async () => {
+      calls++;
+      started.resolve();
+      await release.promise;
+    });
+    await owner.start();
+    await owner.scheduleTimer({ timerId: 'long', dueAt: Date.now(), payload: {} });
+    await within(started.promise, 5_000, 'the handler to start');
+    const lockedAt = (): number =>
+      (db.prepare('SELECT locked_at AS at FROM agenda_jobs WHERE name = ?').get(TIMER_JOB) as { at: number }).at;
+    const firstLock = lockedAt();
+
+    const other = scheduler(tmp.open());
+    let stolen = 0;
+    other.onTimer(async () => {
+      stolen++;
+    });
+    await other.start();
+    // Wait (bounded) until the heartbeat has moved the lock past the first lock's expiry.
+    await within(
+      (async () => {
+        while (lockedAt() <= firstLock + FAST.lockLifetimeMs) await new Promise((r) => setTimeout(r, 20));
+      })(),
+      5_000,
+      'the heartbeat to extend the lock',
+    );
+    release.resolve();
+    await owner.stop();
+    await other.stop();
+    expect(calls).toBe(1);
+    expect(stolen).toBe(0);
+    expect(pending(db)).toBe(0);
+  });
+
   it('should refuse to start without a handler', async () => {
     const s = scheduler(tmp.open());
     await expect(s.start()).rejects.toThrow(/onTimer/);
