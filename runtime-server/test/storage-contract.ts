@@ -248,6 +248,29 @@ export function describeStorageContract(
         expect((await store.contacts.get('ws', contact.id))?.fields).toEqual({ name: 'Ann', plan: 'gold' });
       });
 
+      it('should append the commit\'s message once, and not at all when the commit fails', async () => {
+        const inbound = {
+          workspaceId: 'ws',
+          contactId: 'c1',
+          channel: 'simulator',
+          direction: 'inbound' as const,
+          message: { text: 'hello' },
+          idempotencyKey: 'msg:simulator:1',
+          at: 90,
+        };
+        await expect(store.commitStep(stepCommit({ message: inbound }))).rejects.toMatchObject({ code: 'LEASE_LOST' });
+        expect(await store.messages.list('ws', 'c1')).toEqual([]);
+        await store.leases.acquire('ws/c1', 'p1', 100, 200);
+        await store.commitStep(stepCommit({ message: inbound }));
+        const listed = await store.messages.list('ws', 'c1');
+        expect(listed).toHaveLength(1);
+        expect(listed[0]).toMatchObject(inbound);
+        await store.commitStep(
+          stepCommit({ run: runRecord({ stepCount: 2 }), isNew: false, stepLog: stepLog(1, 'waiting'), message: inbound }),
+        );
+        expect(await store.messages.list('ws', 'c1')).toEqual(listed);
+      });
+
       it('should update an existing run and keep effects already in the outbox', async () => {
         await store.leases.acquire('ws/c1', 'p1', 100, 200);
         await store.commitStep(stepCommit({}));
@@ -481,6 +504,30 @@ export function describeStorageContract(
         await store.outbox.complete('run-1', 1, {}, 130, { ...outcome, id: 'late', dedupeKey: 'late' });
         expect((await store.outbox.get('run-1', 1))?.status).toBe('failed');
         expect(ids(await store.journal.pendingForKey('ws/c1', 10))).toEqual(['fail-1']);
+      });
+
+      it('should store a sent message with the completion, once, and only while the effect is pending', async () => {
+        await store.outbox.claim('exec-a', 10, 100, 160);
+        const sent = {
+          workspaceId: 'ws',
+          contactId: 'c1',
+          channel: 'simulator',
+          direction: 'outbound' as const,
+          message: { kind: 'text', text: 'hi' },
+          runId: 'run-1',
+          nodeId: 'n1',
+          idempotencyKey: 'run-1:1',
+          at: 120,
+        };
+        const stored = await store.outbox.complete('run-1', 1, {}, 120, undefined, sent);
+        expect(stored).toMatchObject(sent);
+        expect(await store.messages.list('ws', 'c1')).toEqual([stored]);
+        expect(await store.outbox.complete('run-1', 1, {}, 130, undefined, { ...sent, idempotencyKey: 'late' })).toBeUndefined();
+        expect((await store.messages.list('ws', 'c1')).map((m) => m.idempotencyKey)).toEqual(['run-1:1']);
+        // A message already recorded under the key (say by an earlier attempt) is returned, not doubled.
+        const earlier = await store.messages.append({ ...sent, idempotencyKey: 'run-1:2', at: 90 });
+        expect(await store.outbox.complete('run-1', 2, {}, 140, undefined, { ...sent, idempotencyKey: 'run-1:2' })).toEqual(earlier);
+        expect((await store.messages.list('ws', 'c1')).map((m) => m.idempotencyKey)).toEqual(['run-1:1', 'run-1:2']);
       });
 
       it('should refuse to complete an effect that does not exist', async () => {

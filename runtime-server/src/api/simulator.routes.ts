@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { InboundMessage } from '@convoflow/engine';
 import { defineRoute, type RouteSpec } from '../http/route.js';
-import type { SimulatorOutbound } from '../runtime/runtime-port.js';
+import type { RuntimePort, SimulatorOutbound } from '../runtime/runtime-port.js';
 import type { ApiContext } from './context.js';
 
 const tag = 'simulator';
@@ -52,18 +51,62 @@ export function simulatorRoutes(ctx: ApiContext): RouteSpec[] {
         const waitMs = Math.min((query.wait as number | undefined) ?? 0, ctx.config.simulatorMaxWaitMs);
         // A real monotonic clock, not ctx.now: that one stamps records and may be frozen in tests.
         const deadline = performance.now() + waitMs;
-        let items: SimulatorOutbound[] = await runtime.simulatorTranscript(auth.workspaceId, contact, after);
-        while (items.length === 0 && performance.now() < deadline && !signal.aborted) {
-          try {
-            await sleep(Math.min(ctx.config.simulatorPollMs, Math.max(1, deadline - performance.now())), undefined, { signal });
-          } catch {
-            break; // the client went away
+        // Subscribed before the first read, so a reply stored in between is not missed.
+        const waiter = waitMs > 0 ? replyWaiter(runtime, auth.workspaceId, contact, after ?? 0) : undefined;
+        try {
+          let items: SimulatorOutbound[] = await runtime.simulatorTranscript(auth.workspaceId, contact, after);
+          while (waiter && items.length === 0 && performance.now() < deadline && !signal.aborted) {
+            // This process announces its replies; another process's show up at the slower store poll.
+            const pollMs = ctx.config.simulatorPollMs * FALLBACK_POLL_FACTOR;
+            await waiter.wait(Math.min(pollMs, Math.max(1, deadline - performance.now())), signal);
+            if (signal.aborted) break; // the client went away
+            items = await runtime.simulatorTranscript(auth.workspaceId, contact, after);
           }
-          items = await runtime.simulatorTranscript(auth.workspaceId, contact, after);
+          const last = items.at(-1)?.seq ?? after ?? 0;
+          return { status: 200, body: { items, after: last } };
+        } finally {
+          waiter?.close();
         }
-        const last = items.at(-1)?.seq ?? after ?? 0;
-        return { status: 200, body: { items, after: last } };
       },
     }),
   ];
+}
+
+/**
+ * How much slower than `simulatorPollMs` a waiting long poll re-reads the store: only replies
+ * stored by another process (several servers on one database) wait for that read.
+ */
+const FALLBACK_POLL_FACTOR = 10;
+
+/** Wakes a long poll when this process stores a reply for the simulator contact it waits on. */
+function replyWaiter(runtime: RuntimePort, workspaceId: string, contact: string, after: number) {
+  let signalled = false;
+  let wake: (() => void) | undefined;
+  const off = runtime.onMessageStored((e) => {
+    if (e.workspaceId !== workspaceId || e.channel !== 'simulator' || e.externalId !== contact || e.seq <= after) return;
+    signalled = true;
+    wake?.();
+  });
+  return {
+    /** Resolves when a reply was announced (since the last wait), after `ms`, or on abort. */
+    wait(ms: number, signal: AbortSignal): Promise<void> {
+      if (signalled) {
+        signalled = false;
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          wake = undefined;
+          signalled = false;
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal.addEventListener('abort', done, { once: true });
+        wake = done;
+      });
+    },
+    close: off,
+  };
 }

@@ -8,7 +8,14 @@ import {
 import type { ExecutableNodeDefinition, NodeResult } from '@convoflow/nodes';
 import type { ChannelRegistry } from '../channels/channel-port.js';
 import type { Scheduler } from '../scheduler/scheduler-port.js';
-import type { JournalEntry, OutboxEntry, RunRecord, StoragePort } from '../storage/storage-port.js';
+import type {
+  ContactChannelIdentity,
+  ConversationMessage,
+  JournalEntry,
+  OutboxEntry,
+  RunRecord,
+  StoragePort,
+} from '../storage/storage-port.js';
 import { contactOrderingKey } from '../runtime/ids.js';
 import { toStored } from '../runtime/journal-payloads.js';
 
@@ -25,12 +32,20 @@ export interface EffectRunnerDeps {
   maxAttempts?: number;
   /** Per-call time limit of node code. */
   nodeTimeoutMs?: number;
+  /** Called after a send's outbound message is stored (committed), with the identity it went to. */
+  onMessageStored?(message: ConversationMessage, to: ContactChannelIdentity): void;
 }
 
 type Outcome =
-  | { kind: 'done'; result: JsonObject; event?: FlowEvent }
+  | { kind: 'done'; result: JsonObject; event?: FlowEvent; record?: OutboundRecord }
   | { kind: 'retry'; error: string }
   | { kind: 'failed'; error: string; event?: FlowEvent };
+
+/** A sent message, stored in the transaction that completes its effect. */
+interface OutboundRecord {
+  message: Omit<ConversationMessage, 'seq'>;
+  to: ContactChannelIdentity;
+}
 
 /** A transient failure: worth another attempt later. */
 class RetryableEffectError extends Error {}
@@ -62,9 +77,18 @@ export async function runEffect(deps: EffectRunnerDeps, entry: OutboxEntry): Pro
   }
   const now = deps.now();
   switch (outcome.kind) {
-    case 'done':
-      await store.outbox.complete(entry.runId, entry.seq, outcome.result, now, outcome.event && journalOutcome(run, entry, outcome.event));
+    case 'done': {
+      const stored = await store.outbox.complete(
+        entry.runId,
+        entry.seq,
+        outcome.result,
+        now,
+        outcome.event && journalOutcome(run, entry, outcome.event),
+        outcome.record?.message,
+      );
+      if (stored && outcome.record) deps.onMessageStored?.(stored, outcome.record.to);
       return;
+    }
     case 'retry': {
       const backoff = Math.min(60_000, 500 * 2 ** entry.attempts);
       await store.outbox.fail(entry.runId, entry.seq, outcome.error, now + backoff, now);
@@ -138,10 +162,11 @@ async function send(
   const contact = await deps.store.contacts.get(run.workspaceId, run.contactId);
   const identity =
     contact?.identities.find((i) => i.channel === run.channel) ?? contact?.identities[0];
-  const completed = (output: string, data: JsonObject): Outcome => ({
+  const completed = (output: string, data: JsonObject, record?: OutboundRecord): Outcome => ({
     kind: 'done',
     result: { output, ...data },
     event: { type: 'node.completed', at: deps.now(), nodeId: effect.nodeId, seq: effect.seq, output, data },
+    ...(record ? { record } : {}),
   });
   if (!contact || !identity) return completed('failed', { reason: 'The contact has no channel to send to' });
   const adapter = deps.channels.get(identity.channel);
@@ -154,23 +179,32 @@ async function send(
     idempotencyKey: key,
   });
   if (result.status === 'failed' && result.retryable) throw new RetryableEffectError(result.reason ?? 'transient send failure');
-  if (result.status === 'sent') {
-    await deps.store.messages.append({
-      workspaceId: run.workspaceId,
-      contactId: contact.id,
-      channel: identity.channel,
-      direction: 'outbound',
-      message: effect.message as unknown as JsonObject,
-      runId: run.id,
-      nodeId: effect.nodeId,
-      idempotencyKey: key,
-      at: deps.now(),
-    });
-  }
-  return completed(result.status, {
-    ...(result.providerMessageId ? { providerMessageId: result.providerMessageId } : {}),
-    ...(result.reason ? { reason: result.reason } : {}),
-  });
+  // A sent message joins the conversation in the transaction that completes the effect.
+  const record: OutboundRecord | undefined =
+    result.status === 'sent'
+      ? {
+          to: identity,
+          message: {
+            workspaceId: run.workspaceId,
+            contactId: contact.id,
+            channel: identity.channel,
+            direction: 'outbound',
+            message: effect.message as unknown as JsonObject,
+            runId: run.id,
+            nodeId: effect.nodeId,
+            idempotencyKey: key,
+            at: deps.now(),
+          },
+        }
+      : undefined;
+  return completed(
+    result.status,
+    {
+      ...(result.providerMessageId ? { providerMessageId: result.providerMessageId } : {}),
+      ...(result.reason ? { reason: result.reason } : {}),
+    },
+    record,
+  );
 }
 
 async function execute(

@@ -1,15 +1,22 @@
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { Catalogue, InboundMessage, JsonObject } from '@convoflow/engine';
 import type { ChannelRegistry } from '../channels/channel-port.js';
 import type { Scheduler } from '../scheduler/scheduler-port.js';
-import type { JournalEntry, RunRecord, StoragePort } from '../storage/storage-port.js';
+import type {
+  ContactChannelIdentity,
+  ConversationMessage,
+  JournalEntry,
+  RunRecord,
+  StoragePort,
+} from '../storage/storage-port.js';
 import { runEffect } from '../effects/run-effects.js';
 import { EventProcessor } from './event-processor.js';
 import { FlowCache } from './flow-cache.js';
 import { ActiveFlows } from './active-flows.js';
 import { contactOrderingKey, newId } from './ids.js';
 import { toStored, type JournalPayloadKind, type PayloadByKind } from './journal-payloads.js';
-import type { Accepted, RuntimePort, SimulatorOutbound } from './runtime-port.js';
+import type { Accepted, MessageStored, RuntimePort, SimulatorOutbound } from './runtime-port.js';
 import { WorkLoop } from './work-loop.js';
 
 export interface RuntimeOptions {
@@ -36,6 +43,9 @@ export interface RuntimeOptions {
     onInbound?(kind: string): void;
   };
 }
+
+/** Pending entries of one ordering key read per query. */
+const KEY_BATCH = 32;
 
 const cronId = (workspaceId: string, flowId: string, triggerId: string): string => `${workspaceId}/${flowId}/${triggerId}`;
 
@@ -73,8 +83,19 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     now,
     ...(options.hooks?.onRunEnded ? { onRunEnded: options.hooks.onRunEnded } : {}),
   });
+  const stored = new EventEmitter<{ message: [MessageStored] }>();
+  // One listener per waiting long poll: hundreds may wait at once.
+  stored.setMaxListeners(0);
   const effectDeps = {
     store,
+    onMessageStored: (message: ConversationMessage, to: ContactChannelIdentity) =>
+      stored.emit('message', {
+        workspaceId: message.workspaceId,
+        contactId: message.contactId,
+        channel: message.channel,
+        externalId: to.externalId,
+        seq: message.seq,
+      }),
     catalogue: options.catalogue,
     channels: options.channels,
     scheduler,
@@ -89,8 +110,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     let processed = 0;
     try {
       for (;;) {
-        const entries = await store.journal.pendingForKey(key, 32);
-        if (entries.length === 0) break;
+        const entries = await store.journal.pendingForKey(key, KEY_BATCH);
         for (const entry of entries) {
           try {
             await processor.process(entry, { key, owner });
@@ -104,6 +124,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           // Keep the lease alive through a long backlog.
           if (processed % 16 === 0 && !(await store.leases.acquire(key, owner, now(), now() + leaseMs))) return processed;
         }
+        // A short batch was all there was: entries appended since are found by the next tick
+        // (whoever appends wakes the loop), which saves a query per key in the common case.
+        if (entries.length < KEY_BATCH) break;
       }
     } finally {
       await store.leases.release(key, owner);
@@ -362,6 +385,11 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           message: m.message as unknown as SimulatorOutbound['message'],
           at: m.at,
         }));
+    },
+
+    onMessageStored(listener) {
+      stored.on('message', listener);
+      return () => void stored.off('message', listener);
     },
 
     async idle(timeoutMs = 10_000) {

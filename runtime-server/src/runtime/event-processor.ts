@@ -12,6 +12,7 @@ import {
 } from '@convoflow/engine';
 import type {
   ContactRecord,
+  ConversationMessage,
   FlowVersionRecord,
   JournalEntry,
   RunRecord,
@@ -44,6 +45,12 @@ export interface LeaseHeld {
   owner: string;
 }
 
+/** The lease plus what processing one entry carries from step to step. */
+interface EntryContext extends LeaseHeld {
+  /** An inbound message not stored yet: the first commit made for the entry stores it. */
+  pendingMessage?: Omit<ConversationMessage, 'seq'>;
+}
+
 const ENDED: ReadonlySet<StoredRunStatus> = new Set(['done', 'failed', 'cancelled']);
 
 /**
@@ -57,12 +64,16 @@ export class EventProcessor {
   constructor(private readonly deps: EventProcessorDeps) {}
 
   async process(entry: JournalEntry, lease: LeaseHeld): Promise<void> {
-    const committed = await this.dispatch(entry, lease);
-    if (!committed) await this.deps.store.journal.markProcessed(entry.id, this.deps.now());
+    const context: EntryContext = { key: lease.key, owner: lease.owner };
+    const committed = await this.dispatch(entry, context);
+    if (committed) return;
+    // No step was committed for it (nothing matched): the message is still part of the conversation.
+    if (context.pendingMessage) await this.deps.store.messages.append(context.pendingMessage);
+    await this.deps.store.journal.markProcessed(entry.id, this.deps.now());
   }
 
   /** @returns whether a commit consumed (marked processed) the entry. */
-  private async dispatch(entry: JournalEntry, lease: LeaseHeld): Promise<boolean> {
+  private async dispatch(entry: JournalEntry, lease: EntryContext): Promise<boolean> {
     const { store } = this.deps;
     switch (entry.kind) {
       case 'message':
@@ -117,12 +128,14 @@ export class EventProcessor {
     }
   }
 
-  private async onMessage(entry: JournalEntry, lease: LeaseHeld): Promise<boolean> {
+  private async onMessage(entry: JournalEntry, lease: EntryContext): Promise<boolean> {
     const { store } = this.deps;
     const p = asPayload('message', entry.payload);
     const workspace = await store.workspaces.get(entry.workspaceId);
     if (!workspace) return false;
-    await store.messages.append({
+    // Stored by the first step committed for this entry, before any effect of it can run, so the
+    // conversation keeps its order; see `process` for an entry that commits nothing.
+    lease.pendingMessage = {
       workspaceId: entry.workspaceId,
       contactId: p.contactId,
       channel: p.message.channel,
@@ -130,7 +143,7 @@ export class EventProcessor {
       message: p.message as unknown as JsonObject,
       idempotencyKey: entry.dedupeKey,
       at: p.message.sentAt,
-    });
+    };
     let active = await store.runs.listActiveForContact(entry.workspaceId, p.contactId);
     let committed = false;
 
@@ -167,7 +180,7 @@ export class EventProcessor {
 
   private async startMatching(
     entry: JournalEntry,
-    lease: LeaseHeld,
+    lease: EntryContext,
     occasion: TriggerOccasion,
     contactId: string,
     trigger: JsonObject,
@@ -183,7 +196,7 @@ export class EventProcessor {
 
   private async startRuns(
     entry: JournalEntry,
-    lease: LeaseHeld,
+    lease: EntryContext,
     matches: TriggerMatch[],
     contact: ContactRecord,
     active: RunRecord[],
@@ -204,7 +217,7 @@ export class EventProcessor {
 
   private async startRun(
     entry: JournalEntry,
-    lease: LeaseHeld,
+    lease: EntryContext,
     version: FlowVersionRecord,
     triggerId: string,
     contact: ContactRecord,
@@ -251,7 +264,7 @@ export class EventProcessor {
     run: RunRecord,
     event: FlowEvent,
     entry: JournalEntry | undefined,
-    lease: LeaseHeld,
+    lease: EntryContext,
     consumesEntry: boolean,
   ): Promise<boolean> {
     if (ENDED.has(run.status)) return false;
@@ -263,7 +276,7 @@ export class EventProcessor {
   }
 
   /** Re-enters the node a failed run failed in; a run that is not failed (any more) is left alone. */
-  private async retryRun(run: RunRecord, entry: JournalEntry, lease: LeaseHeld): Promise<boolean> {
+  private async retryRun(run: RunRecord, entry: JournalEntry, lease: EntryContext): Promise<boolean> {
     if (run.status !== 'failed') return false;
     const version = await this.deps.store.flows.getVersion(run.workspaceId, run.flowId, run.flowVersion);
     if (!version) return false;
@@ -278,7 +291,7 @@ export class EventProcessor {
     result: StepResult,
     eventType: string,
     entry: JournalEntry | undefined,
-    lease: LeaseHeld,
+    lease: EntryContext,
   ): Promise<void> {
     const at = this.deps.now();
     const status: StoredRunStatus =
@@ -322,7 +335,9 @@ export class EventProcessor {
       ...(result.contactChanges && Object.keys(result.contactChanges).length > 0
         ? { contactChanges: { contactId: run.contactId, fields: result.contactChanges } }
         : {}),
+      ...(lease.pendingMessage ? { message: lease.pendingMessage } : {}),
     });
+    delete lease.pendingMessage;
     this.deps.onStep?.(result, run);
     if (ENDED.has(status)) this.deps.onRunEnded?.(run);
   }

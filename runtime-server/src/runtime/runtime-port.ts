@@ -17,6 +17,16 @@ export interface SimulatorOutbound {
   at: number;
 }
 
+/** An outbound message this process stored (committed) for a contact. */
+export interface MessageStored {
+  workspaceId: string;
+  contactId: string;
+  channel: string;
+  /** The contact's id on that channel (for the simulator: the contact name the test chat uses). */
+  externalId: string;
+  seq: number;
+}
+
 /**
  * What the HTTP layer asks of the durable runtime. Every `receive*`/`start*` resolves only once the
  * event is journaled, so the caller may acknowledge it (2xx) as soon as the promise resolves.
@@ -59,6 +69,12 @@ export interface RuntimePort {
   retryRun(workspaceId: string, runId: string): Promise<RunRecord>;
   /** What the simulator channel sent to a contact, after `afterSeq`. */
   simulatorTranscript(workspaceId: string, contactExternalId: string, afterSeq?: number): Promise<SimulatorOutbound[]>;
+  /**
+   * Calls `listener` after this process stores an outbound message, so a long poll can answer at
+   * once instead of re-reading the store. Messages stored by other processes are not announced:
+   * waiters must still poll, more slowly. Returns the function that unsubscribes.
+   */
+  onMessageStored(listener: (event: MessageStored) => void): () => void;
   /** Resolves once every journaled event so far is processed and every due effect performed (tests, drain). */
   idle(timeoutMs?: number): Promise<void>;
 }

@@ -184,6 +184,11 @@ export interface StepCommit {
   journalEntryId?: string;
   /** Contact fields the step changed. */
   contactChanges?: { contactId: string; fields: JsonObject };
+  /**
+   * A conversation message to append in the same transaction, as `messages.append` would (the
+   * inbound message the consumed journal entry carried): one commit instead of two.
+   */
+  message?: Omit<ConversationMessage, 'seq'>;
 }
 
 export type MessageDirection = 'inbound' | 'outbound';
@@ -330,7 +335,9 @@ export interface StoragePort {
     claim(owner: string, limit: number, now: number, leaseUntil: number): Promise<OutboxEntry[]>;
     /**
      * Marks the effect done and, in the same transaction, journals its outcome as the event that
-     * feeds it back to the run (a duplicate `outcome.dedupeKey` is not journaled twice).
+     * feeds it back to the run (a duplicate `outcome.dedupeKey` is not journaled twice) and appends
+     * `message` (a send's outbound conversation message) as `messages.append` would. Resolves to the
+     * stored message when one was given and the entry was still pending, else undefined.
      */
     complete(
       runId: string,
@@ -338,7 +345,8 @@ export interface StoragePort {
       result: JsonObject,
       at: number,
       outcome?: Omit<JournalEntry, 'seq' | 'status' | 'attempts'>,
-    ): Promise<void>;
+      message?: Omit<ConversationMessage, 'seq'>,
+    ): Promise<ConversationMessage | undefined>;
     /**
      * Records a failed attempt. With `retryAt` it becomes pending again then; without, it is failed
      * for good and `outcome` (the node.failed event) is journaled in the same transaction.

@@ -548,6 +548,7 @@ class MongoStoreImpl implements MongoStore {
         if (c.journalEntryId !== undefined) {
           await this.#m.Journal.updateOne({ _id: c.journalEntryId }, { $set: { status: 'processed', processedAt: c.stepLog.at } }, { session });
         }
+        if (c.message) await this.appendMessageIn(c.message, session);
         if (c.contactChanges) {
           const contact = await this.#m.Contact.findOne({ _id: c.contactChanges.contactId, workspaceId: run.workspaceId })
             .session(session)
@@ -668,16 +669,20 @@ class MongoStoreImpl implements MongoStore {
         }
         return claimed;
       }),
-    complete: (runId, seq, result, at, outcome) =>
+    complete: (runId, seq, result, at, outcome, message) =>
       guard(() =>
-        this.tx(async (session) => {
+        this.tx(async (session): Promise<ConversationMessage | undefined> => {
           const r = await this.#m.Outbox.updateOne(
             { runId, seq, status: 'pending' },
             { $set: { status: 'done', completedAt: at, result }, $unset: { leaseOwner: 1, leaseUntil: 1 } },
             { session },
           );
-          if (r.matchedCount === 0) return this.assertOutbox(runId, seq, session);
+          if (r.matchedCount === 0) {
+            await this.assertOutbox(runId, seq, session);
+            return undefined;
+          }
           if (outcome) await this.appendJournal(outcome, session);
+          return message && this.appendMessageIn(message, session);
         }),
       ),
     fail: (runId, seq, error, retryAt, at, outcome) =>
@@ -704,6 +709,20 @@ class MongoStoreImpl implements MongoStore {
     if (!(await this.#m.Outbox.exists({ runId, seq }).session(session))) {
       throw new StorageError('NOT_FOUND', `Outbox entry ${runId}:${seq} not found`);
     }
+  }
+
+  /**
+   * Appends a message inside a transaction. A concurrent insert of the same key fails the
+   * transaction (duplicate key) rather than being read back: the caller's retry then finds it.
+   */
+  private async appendMessageIn(m: Omit<ConversationMessage, 'seq'>, session: ClientSession): Promise<ConversationMessage> {
+    const existing = await this.#m.Message.findOne({ workspaceId: m.workspaceId, idempotencyKey: m.idempotencyKey })
+      .session(session)
+      .lean<MessageDoc>();
+    if (existing) return toMessage(existing);
+    const doc: MessageDoc = { ...m, seq: await this.nextSeq('messages', session) };
+    await this.#m.Message.create([doc], { session });
+    return toMessage(doc);
   }
 
   messages: MongoStore['messages'] = {

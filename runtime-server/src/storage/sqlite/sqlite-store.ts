@@ -17,6 +17,7 @@ import {
 } from '../store-helpers.js';
 import type {
   ContactChannelIdentity,
+  ConversationMessage,
   ContactRecord,
   JournalEntry,
   Page,
@@ -352,15 +353,18 @@ class SqliteStoreImpl implements SqliteStore {
    */
   contacts: SqliteStore['contacts'] = {
     upsertByIdentity: async (workspaceId, identity, fields, at) =>
-      guard(() =>
-        this.db
+      guard(() => {
+        // Most calls find the contact: a plain read then, no write transaction (and no write lock).
+        const found = this.q.contactByIdentity.get(workspaceId, identity.channel, identity.externalId);
+        if (found) return { contact: toContact(found), created: false };
+        return this.db
           .transaction(() => {
             const row = this.q.contactByIdentity.get(workspaceId, identity.channel, identity.externalId);
             if (row) return { contact: toContact(row), created: false };
             return { contact: this.insertContact(workspaceId, fields, [identity], at), created: true };
           })
-          .immediate(),
-      ),
+          .immediate();
+      }),
     findByIdentity: async (workspaceId, identity) =>
       guard(() => {
         const row = this.q.contactByIdentity.get(workspaceId, identity.channel, identity.externalId);
@@ -526,6 +530,7 @@ class SqliteStoreImpl implements SqliteStore {
       q.insertOutbox.run(r.id, effect.seq, r.workspaceId, json(effect), s.at, s.at);
     }
     if (c.journalEntryId !== undefined) q.markProcessed.run(s.at, c.journalEntryId);
+    if (c.message) this.appendMessage(c.message);
     if (c.contactChanges) {
       const row = q.getContact.get(r.workspaceId, c.contactChanges.contactId);
       if (row) {
@@ -614,15 +619,8 @@ class SqliteStoreImpl implements SqliteStore {
           .map(toOutbox)
           .sort((a, b) => a.availableAt - b.availableAt || a.createdAt - b.createdAt || a.seq - b.seq),
       ),
-    complete: async (runId, seq, result, at, outcome) =>
-      guard(() =>
-        this.db
-          .transaction(() => {
-            if (this.q.completeOutbox.run(at, json(result), runId, seq).changes === 0) return this.assertOutbox(runId, seq);
-            if (outcome) this.appendJournal(outcome);
-          })
-          .immediate(),
-      ),
+    complete: async (runId, seq, result, at, outcome, message) =>
+      guard(() => this.completeTx.immediate(runId, seq, result, at, outcome, message)),
     fail: async (runId, seq, error, retryAt, at, outcome) =>
       guard(() =>
         this.db
@@ -644,21 +642,56 @@ class SqliteStoreImpl implements SqliteStore {
     countPending: async () => guard(() => this.q.countPendingOutbox.get()?.n ?? 0),
   };
 
+  private get completeTx() {
+    return (this.#completeTx ??= this.db.transaction(
+      (
+        runId: string,
+        seq: number,
+        result: JsonObject,
+        at: number,
+        outcome: NewJournalEntry | undefined,
+        message: Omit<ConversationMessage, 'seq'> | undefined,
+      ): ConversationMessage | undefined => {
+        if (this.q.completeOutbox.run(at, json(result), runId, seq).changes === 0) {
+          this.assertOutbox(runId, seq);
+          return undefined;
+        }
+        if (outcome) this.appendJournal(outcome);
+        return message && this.appendMessage(message);
+      },
+    ));
+  }
+  #completeTx:
+    | Database.Transaction<
+        (
+          runId: string,
+          seq: number,
+          result: JsonObject,
+          at: number,
+          outcome: NewJournalEntry | undefined,
+          message: Omit<ConversationMessage, 'seq'> | undefined,
+        ) => ConversationMessage | undefined
+      >
+    | undefined;
+
+  private appendMessage(m: Omit<ConversationMessage, 'seq'>): ConversationMessage {
+    const inserted = this.q.insertMessage.run(
+      m.workspaceId, m.contactId, m.channel, m.direction, json(m.message), m.runId ?? null, m.nodeId ?? null,
+      m.idempotencyKey, m.at,
+    );
+    // A fresh insert is what was given: no read back (the row's rowid is its seq).
+    if (inserted.changes > 0) return definedOnly({ ...m, seq: Number(inserted.lastInsertRowid) }) as ConversationMessage;
+    const row = this.q.messageByKey.get(m.workspaceId, m.idempotencyKey);
+    if (!row) throw new StorageError('NOT_FOUND', `Message ${m.idempotencyKey} vanished`);
+    return toMessage(row);
+  }
+
   private assertOutbox(runId: string, seq: number): void {
     if (!this.q.outboxStatus.get(runId, seq)) throw new StorageError('NOT_FOUND', `Outbox entry ${runId}:${seq} not found`);
   }
 
   messages: SqliteStore['messages'] = {
-    append: async (m) =>
-      guard(() => {
-        this.q.insertMessage.run(
-          m.workspaceId, m.contactId, m.channel, m.direction, json(m.message), m.runId ?? null, m.nodeId ?? null,
-          m.idempotencyKey, m.at,
-        );
-        const row = this.q.messageByKey.get(m.workspaceId, m.idempotencyKey);
-        if (!row) throw new StorageError('NOT_FOUND', `Message ${m.idempotencyKey} vanished`);
-        return toMessage(row);
-      }),
+    append: async (m) => guard(() => this.appendMessage(m)),
     list: async (workspaceId, contactId, options = {}) =>
       guard(() =>
         this.q.listMessages.all(workspaceId, contactId, options.afterSeq ?? 0, pageSize(options.limit)).map(toMessage),
