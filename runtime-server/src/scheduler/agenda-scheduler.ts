@@ -147,7 +147,9 @@ export function createAgendaScheduler(options: AgendaSchedulerOptions): AgendaSc
     onError,
   });
   let timerStore: Promise<TimerStore> | undefined;
-  const timers = (): Promise<TimerStore> => (timerStore ??= agenda.ready.then(() => provider.timerStore(TIMER_JOB)));
+  let readyStore: TimerStore | undefined;
+  const timers = (): Promise<TimerStore> =>
+    (timerStore ??= agenda.ready.then(() => (readyStore = provider.timerStore(TIMER_JOB))));
   const deliver = async (job: Job, fired: FiredTimer): Promise<void> => {
     if (!handler) throw new Error('no timer handler registered (Scheduler.onTimer)');
     // agenda only extends a lock when the job calls touch(); without it a handler running longer
@@ -180,7 +182,7 @@ export function createAgendaScheduler(options: AgendaSchedulerOptions): AgendaSc
       if (!Number.isFinite(dueAt)) throw new TypeError(`dueAt must be epoch milliseconds, got ${String(dueAt)}`);
       // Not through agenda.create(...).save() nor the repository's generic saveJob: scheduling is the
       // hot path when a broadcast or a burst of waits stores thousands of timers.
-      await (await timers()).schedule(timerId, dueAt, payload, name);
+      await (readyStore ?? (await timers())).schedule(timerId, dueAt, payload, name);
       // A pending timer with this id keeps its own due time; waking early for it costs one claim.
       if (started) pump.notify(dueAt);
     },

@@ -2,7 +2,6 @@ import type Database from 'better-sqlite3';
 import type { JsonObject } from '@convoflow/engine';
 import type { ClaimedTimer, TimerFailure, TimerStore } from '../internal/timer-store.js';
 import type { SqliteJobRepository } from './sqlite-job-repository.js';
-import { canonicalUniqueKey } from './job-row.js';
 
 interface ClaimedRow {
   id: number;
@@ -65,7 +64,8 @@ export class SqliteTimerStore implements TimerStore {
 
   schedule(timerId: string, dueAt: number, payload: JsonObject, owner: string): Promise<void> {
     const data = JSON.stringify({ key: timerId, dueAt, payload });
-    const uniqueKey = canonicalUniqueKey({ 'data.key': timerId });
+    // canonicalUniqueKey's text for this one-key constraint, without its generic key sorting.
+    const uniqueKey = `{"data.key":${JSON.stringify(timerId)}}`;
     const { insert } = this.stmts;
     return this.repo.write(() => {
       insert.run(dueAt, data, uniqueKey, owner);
