@@ -82,7 +82,12 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     owner,
     now,
     ...(options.hooks?.onRunEnded ? { onRunEnded: options.hooks.onRunEnded } : {}),
+    onStep: (result) => {
+      if (result.effects.length > 0) effectsQueued = true;
+    },
   });
+  // Set when a commit put effects in the outbox: only then is the effect loop woken for them.
+  let effectsQueued = false;
   const stored = new EventEmitter<{ message: [MessageStored] }>();
   // One listener per waiting long poll: hundreds may wait at once.
   stored.setMaxListeners(0);
@@ -131,7 +136,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     } finally {
       await store.leases.release(key, owner);
     }
-    if (processed > 0) effects.wake();
+    if (effectsQueued) {
+      effectsQueued = false;
+      effects.wake();
+    }
     return processed;
   };
 
@@ -144,7 +152,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         // Store calls resolve as microtasks: without a real yield, HTTP waits for the whole tick.
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      return total;
+      // A short batch was every key there was to take: sleep until woken (appends, effect
+      // outcomes) or the poll, instead of asking again at once.
+      return heads.length < batchSize ? 0 : total;
     },
     options.pollMs ?? 200,
     (err) => log('error', 'journal loop failed', { error: String(err) }),
@@ -172,7 +182,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           });
         inFlight.add(job);
       }
-      return claimed.length;
+      // Fewer than asked for: nothing else is due; new effects wake this loop.
+      return claimed.length < Math.min(free, batchSize) ? 0 : claimed.length;
     },
     options.pollMs ?? 200,
     (err) => log('error', 'effect loop failed', { error: String(err) }),

@@ -184,13 +184,19 @@ class SqliteStoreImpl implements SqliteStore {
   /** Runs a commit that acknowledges something to the outside world at `synchronous = FULL`. */
   private durably<T>(commit: () => T): T {
     if (!this.durableAppends) return commit();
-    this.db.pragma('synchronous = FULL');
+    // Prepared once: `db.pragma()` compiles its statement at every call, twice per group commit.
+    const sync = (this.#sync ??= {
+      full: this.db.prepare('PRAGMA synchronous = FULL'),
+      normal: this.db.prepare('PRAGMA synchronous = NORMAL'),
+    });
+    sync.full.run();
     try {
       return commit();
     } finally {
-      this.db.pragma('synchronous = NORMAL');
+      sync.normal.run();
     }
   }
+  #sync: { full: Database.Statement; normal: Database.Statement } | undefined;
 
   /** Statements are prepared on first use, once the tables exist. */
   private get q(): Statements {
@@ -596,13 +602,30 @@ class SqliteStoreImpl implements SqliteStore {
   }
 
   private appendJournal(entry: NewJournalEntry): { inserted: boolean; entry: JournalEntry } {
-    const inserted =
-      this.q.insertJournal.run(
-        entry.id, entry.workspaceId, entry.kind, entry.dedupeKey, entry.orderingKey, json(entry.payload), entry.receivedAt,
-      ).changes > 0;
+    const result = this.q.insertJournal.run(
+      entry.id, entry.workspaceId, entry.kind, entry.dedupeKey, entry.orderingKey, json(entry.payload), entry.receivedAt,
+    );
+    if (result.changes > 0) {
+      // What was just inserted needs no read back: its seq is the rowid.
+      return {
+        inserted: true,
+        entry: {
+          seq: Number(result.lastInsertRowid),
+          id: entry.id,
+          workspaceId: entry.workspaceId,
+          kind: entry.kind,
+          dedupeKey: entry.dedupeKey,
+          orderingKey: entry.orderingKey,
+          payload: entry.payload,
+          receivedAt: entry.receivedAt,
+          status: 'pending',
+          attempts: 0,
+        },
+      };
+    }
     const row = this.q.journalByDedupe.get(entry.workspaceId, entry.dedupeKey);
     if (!row) throw new StorageError('NOT_FOUND', `Journal entry ${entry.dedupeKey} vanished`);
-    return { inserted, entry: toJournal(row) };
+    return { inserted: false, entry: toJournal(row) };
   }
 
   /**
@@ -613,9 +636,9 @@ class SqliteStoreImpl implements SqliteStore {
   outbox: SqliteStore['outbox'] = {
     claim: async (owner, limit, now, leaseUntil) =>
       guard(() =>
-        this.db
-          .transaction(() => this.q.claimOutbox.all(owner, leaseUntil, now, now, Math.max(0, limit)))
-          .immediate()
+        // One UPDATE ... RETURNING is atomic on its own: no explicit transaction around it.
+        this.q.claimOutbox
+          .all(owner, leaseUntil, now, now, Math.max(0, limit))
           .map(toOutbox)
           .sort((a, b) => a.availableAt - b.availableAt || a.createdAt - b.createdAt || a.seq - b.seq),
       ),
