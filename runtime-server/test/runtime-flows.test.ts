@@ -90,13 +90,27 @@ describe('the durable runtime with the demo flows', () => {
     expect(texts).toEqual(['before', 'after']);
   });
 
-  it('should end a waiting run on a workspace interrupt keyword', async () => {
+  it('should end a waiting run on a workspace interrupt keyword and start no catch-all flow', async () => {
+    await publish({
+      id: 'catch-all',
+      name: 'Catch-all',
+      triggers: [{ id: 'any', type: 'message.received', params: { channels: ['simulator'] } }],
+      nodes: [{ id: 'help', type: 'send_text', typeVersion: 1, position: { x: 0, y: 0 }, params: { text: 'How can I help?' } }],
+      edges: [],
+      variables: [],
+      settings: { channels: ['simulator'], defaultReplyTimeout: 'PT1H', honourInterruptKeywords: true, onWaitingRunExpired: 'resume' },
+    });
     await say('dave', 'hi');
     const waiting = await request(server.app).get('/api/runs').query({ status: 'waiting' }).set(auth()).expect(200);
     expect((waiting.body.items as unknown[]).length).toBeGreaterThan(0);
+    const before = await transcript('dave');
     await say('dave', 'STOP');
     const after = await request(server.app).get('/api/runs').query({ status: 'cancelled' }).set(auth()).expect(200);
     expect((after.body.items as Array<{ contactId: string }>).length).toBe(1);
+    expect(await transcript('dave')).toEqual(before);
+    // Any other message does reach the catch-all flow.
+    await say('erin', 'good morning');
+    expect(await transcript('erin')).toEqual(['How can I help?']);
   });
 });
 

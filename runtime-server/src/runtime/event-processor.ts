@@ -145,9 +145,9 @@ export class EventProcessor {
       at: p.message.sentAt,
     };
     let active = await store.runs.listActiveForContact(entry.workspaceId, p.contactId);
-    let committed = false;
+    const interrupted = isInterrupt(workspace, p.message.text);
 
-    if (isInterrupt(workspace, p.message.text)) {
+    if (interrupted) {
       for (const run of active) {
         const version = await store.flows.getVersion(run.workspaceId, run.flowId, run.flowVersion);
         if (!version?.definition.settings.honourInterruptKeywords) continue;
@@ -157,7 +157,10 @@ export class EventProcessor {
     }
 
     const occasion: TriggerOccasion = { kind: 'message', message: p.message };
-    const matches = matchTriggers(await this.deps.activeFlows.get(entry.workspaceId), occasion);
+    const all = matchTriggers(await this.deps.activeFlows.get(entry.workspaceId), occasion);
+    // An interrupt keyword ends the conversation or redirects it to a flow that names the keyword;
+    // it never starts a catch-all flow ("STOP" must not be answered by "How can I help?").
+    const matches = interrupted ? all.filter((m) => m.trigger.type === 'keyword') : all;
     const waiting = [...active].reverse().find((r) => r.status === 'waiting' && r.waiting?.for === 'reply');
 
     if (waiting) {
@@ -173,9 +176,8 @@ export class EventProcessor {
     }
 
     const contact = await store.contacts.get(entry.workspaceId, p.contactId);
-    if (!contact) return committed;
-    committed = await this.startRuns(entry, lease, matches, contact, active, { message: p.message as unknown as JsonObject }, undefined, p.message.channel);
-    return committed;
+    if (!contact) return false;
+    return this.startRuns(entry, lease, matches, contact, active, { message: p.message as unknown as JsonObject }, undefined, p.message.channel);
   }
 
   private async startMatching(
