@@ -40,7 +40,7 @@ const IDLE_S = numberArg('idle-s', 30);
 const SYNC = stringArg('sync', 'NORMAL').toUpperCase();
 const DATA_ROOT = stringArg('data-root', '');
 /** How long to wait, after the last POST, for the server to work through its backlog. */
-const SETTLE_TIMEOUT_S = numberArg('settle-s', 600);
+const SETTLE_TIMEOUT_S = numberArg('settle-s', 1_800);
 const TARGET_MB = 300;
 const KEYWORD = 'wait';
 const FLOW_ID = 'bench-waiting';
