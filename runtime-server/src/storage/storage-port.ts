@@ -2,7 +2,6 @@ import type {
   Effect,
   FlowDefinition,
   JsonObject,
-  JsonValue,
   PathStep,
   RunSnapshot,
   RunWaiting,
@@ -379,6 +378,3 @@ export interface StoragePort {
 
   prune(policy: RetentionPolicy, now: number): Promise<PruneReport>;
 }
-
-/** A value stored as-is in JSON columns. */
-export type Stored = JsonValue;
