@@ -24,16 +24,47 @@ describeStorageContract('sqlite (temp file)', async () => {
 });
 
 describe('sqlite store', () => {
-  it('should open a file in WAL mode with foreign keys and incremental auto-vacuum, syncing fully only journal appends', async () => {
+  it('should acknowledge journal appends only after a WAL sync, one sync for a burst of appends', async () => {
+    const store = createSqliteStore({ file: tempFile() });
+    await store.migrate();
+    const appends = Array.from({ length: 50 }, (_, i) => store.journal.append(journalInput(`burst-${i}`, `k${i}`, i)));
+    const syncsWhenQueued = store.walSyncs();
+    const results = await Promise.all(appends);
+    expect(syncsWhenQueued).toBe(0);
+    expect(results.every((r) => r.inserted)).toBe(true);
+    // One group commit, one sync (a second only if a sync was already running when they came).
+    expect(store.walSyncs()).toBeGreaterThanOrEqual(1);
+    expect(store.walSyncs()).toBeLessThanOrEqual(2);
+    await store.close();
+  });
+
+  it('should sync before handing out claimed effects, and never at NORMAL', async () => {
+    for (const synchronous of ['FULL', 'NORMAL'] as const) {
+      const store = createSqliteStore({ file: tempFile(), synchronous });
+      await store.migrate();
+      await store.leases.acquire('k', 'me', 1, 100_000);
+      await store.commitStep(stepCommit({ leaseKey: 'k', leaseOwner: 'me', effects: [sendEffect(1)] }));
+      const before = store.walSyncs();
+      const claimed = await store.outbox.claim('me', 10, 1e12, 2e12);
+      expect(claimed).toHaveLength(1);
+      expect(store.walSyncs() - before).toBe(synchronous === 'FULL' ? 1 : 0);
+      expect(await store.outbox.claim('me', 10, 1e12 + 1, 2e12)).toEqual([]);
+      expect(store.walSyncs() - before).toBe(synchronous === 'FULL' ? 1 : 0);
+      await store.close();
+    }
+  });
+
+  it('should open a file in WAL mode with foreign keys and incremental auto-vacuum, commits unsynced by SQLite itself', async () => {
     const store = createSqliteStore({ file: tempFile() });
     await store.migrate();
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(store.db.pragma('auto_vacuum', { simple: true })).toBe(2);
-    // FULL is switched on around each journal append only (see SqliteStoreOptions.synchronous).
+    // NORMAL throughout: acknowledging commits are synced by WalSync, off the event loop.
     expect(store.db.pragma('synchronous', { simple: true })).toBe(1);
     expect((await store.journal.append(journalInput('j1', 'k', 1))).inserted).toBe(true);
     expect(store.db.pragma('synchronous', { simple: true })).toBe(1);
+    expect(store.walSyncs()).toBe(1);
     expect(store.db.prepare('SELECT version FROM schema_migrations').pluck().all()).toEqual([1]);
     await store.close();
   });

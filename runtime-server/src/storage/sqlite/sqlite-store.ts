@@ -45,6 +45,7 @@ import {
   type RunRow,
 } from './rows.js';
 import { prepareStatements, type Statements } from './statements.js';
+import { WalSync } from './wal-sync.js';
 
 type NewJournalEntry = Omit<JournalEntry, 'seq' | 'status' | 'attempts'>;
 
@@ -53,13 +54,15 @@ export interface SqliteStoreOptions {
   /** Path of the database file (its directory is created), or `:memory:` for tests. */
   file: string;
   /**
-   * `FULL` (the default) syncs the WAL to disk at every journal append, the commit that lets the
-   * runtime acknowledge an inbound event: an acknowledged event survives power loss. Because the
-   * WAL is written in order, that sync also makes every earlier commit durable. The runtime's own
-   * commits (steps, outbox, leases) run at `NORMAL`: they survive a killed process, and after a
-   * power loss the last of them are redone from the journal, which is safe because steps are
-   * deterministic and effects carry idempotency keys. `NORMAL` here runs journal appends at
-   * `NORMAL` too: an acknowledged event survives a killed process but not a power loss.
+   * `FULL` (the default): a journal append, the commit that lets the runtime acknowledge an inbound
+   * event, resolves only once the WAL is synced to disk, so an acknowledged event survives power
+   * loss; the sync runs off the event loop and is shared by concurrent appends (see WalSync).
+   * Because the WAL is written in order, that sync also makes every earlier commit durable, and an
+   * outbox claim waits for one too, so no effect leaves the machine before the event behind it is
+   * durable. The runtime's own commits (steps, outbox, leases) are not synced: they survive a killed
+   * process, and after a power loss the last of them are redone from the journal, which is safe
+   * because steps are deterministic and effects carry idempotency keys. `NORMAL` syncs nothing: an
+   * acknowledged event survives a killed process but not a power loss.
    */
   synchronous?: 'NORMAL' | 'FULL';
   /** How long a write waits for another process's write lock before failing `BUSY`. Default 5000. */
@@ -87,6 +90,8 @@ export interface SqliteStore extends StoragePort {
    * free; safe while other connections work (it waits for the write lock like any write).
    */
   vacuum(options?: { maxPages?: number }): Promise<VacuumReport>;
+  /** WAL syncs done for acknowledging commits so far (0 when they need none: `NORMAL`, `:memory:`). */
+  walSyncs(): number;
   /** Several step commits in one transaction, each all-or-nothing on its own; see the class docs. */
   commitSteps(commits: StepCommit[]): Promise<(Error | undefined)[]>;
   outbox: StoragePort['outbox'] & {
@@ -126,7 +131,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
-  return new SqliteStoreImpl(db, file, options.synchronous !== 'NORMAL');
+  const durable = !memory && options.synchronous !== 'NORMAL';
+  return new SqliteStoreImpl(db, file, durable ? new WalSync(`${file}-wal`) : undefined);
 }
 
 function isEmpty(db: Database.Database): boolean {
@@ -177,26 +183,21 @@ class SqliteStoreImpl implements SqliteStore {
   constructor(
     readonly db: Database.Database,
     readonly file: string,
-    /** Whether acknowledging commits (journal appends) sync to disk; see `synchronous`. */
-    private readonly durableAppends: boolean,
+    /** Syncs the WAL for commits that acknowledge something; undefined when they need not be durable. */
+    private readonly walSync: WalSync | undefined,
   ) {}
 
-  /** Runs a commit that acknowledges something to the outside world at `synchronous = FULL`. */
-  private durably<T>(commit: () => T): T {
-    if (!this.durableAppends) return commit();
-    // Prepared once: `db.pragma()` compiles its statement at every call, twice per group commit.
-    const sync = (this.#sync ??= {
-      full: this.db.prepare('PRAGMA synchronous = FULL'),
-      normal: this.db.prepare('PRAGMA synchronous = NORMAL'),
-    });
-    sync.full.run();
-    try {
-      return commit();
-    } finally {
-      sync.normal.run();
-    }
+  /**
+   * Resolves once every commit made so far is on disk: a no-op unless acknowledging commits must be
+   * durable (`synchronous = FULL`) and the store is a file. See WalSync for why not SQLite's FULL.
+   */
+  private durable(): Promise<void> {
+    return this.walSync ? this.walSync.sync() : Promise.resolve();
   }
-  #sync: { full: Database.Statement; normal: Database.Statement } | undefined;
+
+  walSyncs(): number {
+    return this.walSync?.completed ?? 0;
+  }
 
   /** Statements are prepared on first use, once the tables exist. */
   private get q(): Statements {
@@ -218,6 +219,7 @@ class SqliteStoreImpl implements SqliteStore {
   }
 
   async close(): Promise<void> {
+    await this.walSync?.close();
     if (this.db.open) this.db.close();
   }
 
@@ -587,18 +589,28 @@ class SqliteStoreImpl implements SqliteStore {
 
   private flushAppends(): void {
     const batch = this.#appendQueue.splice(0);
+    let results: Array<{ inserted: boolean; entry: JournalEntry } | { error: unknown }>;
     try {
-      const results = guard(() => this.durably(() => this.db.transaction(() => batch.map((b) => this.appendJournal(b.entry))).immediate()));
-      batch.forEach((b, i) => b.resolve(results[i]!));
+      results = guard(() => this.db.transaction(() => batch.map((b) => this.appendJournal(b.entry))).immediate());
     } catch {
-      for (const b of batch) {
+      results = batch.map((b) => {
         try {
-          b.resolve(guard(() => this.durably(() => this.db.transaction(() => this.appendJournal(b.entry)).immediate())));
-        } catch (err) {
-          b.reject(err);
+          return guard(() => this.db.transaction(() => this.appendJournal(b.entry)).immediate());
+        } catch (error) {
+          return { error };
         }
-      }
+      });
     }
+    // Nobody hears of an append before it is on disk: one sync for the whole group.
+    this.durable().then(
+      () =>
+        batch.forEach((b, i) => {
+          const result = results[i]!;
+          if ('error' in result) b.reject(result.error);
+          else b.resolve(result);
+        }),
+      (err: unknown) => batch.forEach((b) => b.reject(err)),
+    );
   }
 
   private appendJournal(entry: NewJournalEntry): { inserted: boolean; entry: JournalEntry } {
@@ -634,14 +646,19 @@ class SqliteStoreImpl implements SqliteStore {
    * an executor whose lease expired) changes nothing and journals nothing.
    */
   outbox: SqliteStore['outbox'] = {
-    claim: async (owner, limit, now, leaseUntil) =>
-      guard(() =>
-        // One UPDATE ... RETURNING is atomic on its own: no explicit transaction around it.
+    claim: async (owner, limit, now, leaseUntil) => {
+      // One UPDATE ... RETURNING is atomic on its own: no explicit transaction around it.
+      const claimed = guard(() =>
         this.q.claimOutbox
           .all(owner, leaseUntil, now, now, Math.max(0, limit))
           .map(toOutbox)
           .sort((a, b) => a.availableAt - b.availableAt || a.createdAt - b.createdAt || a.seq - b.seq),
-      ),
+      );
+      // An effect leaves the machine only once the inbound event that caused it is durable: steps
+      // commit without a sync, and so may the append, in another process, of the event they consumed.
+      if (claimed.length > 0) await this.durable();
+      return claimed;
+    },
     complete: async (runId, seq, result, at, outcome, message) =>
       guard(() => this.completeTx.immediate(runId, seq, result, at, outcome, message)),
     fail: async (runId, seq, error, retryAt, at, outcome) =>
