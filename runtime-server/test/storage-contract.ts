@@ -326,6 +326,22 @@ export function describeStorageContract(
         expect((await store.runs.get('ws', 'run-1'))?.updatedAt).toBe(900);
       });
 
+      it('should write each of several commits on its own: one that lost its lease does not stop the others', async () => {
+        await store.leases.acquireMany(['ws/c1', 'ws/c2'], 'p1', 100, 200);
+        expect(await store.leases.acquire('ws/c3', 'p2', 100, 200)).toBe(true);
+        const results = await store.commitSteps([
+          stepCommit({ run: runRecord({ id: 'run-1' }), stepLog: { ...stepLog(0, 'waiting'), runId: 'run-1' } }),
+          stepCommit({ leaseKey: 'ws/c3', run: runRecord({ id: 'run-3' }), stepLog: { ...stepLog(0, 'waiting'), runId: 'run-3' } }),
+          stepCommit({ leaseKey: 'ws/c2', run: runRecord({ id: 'run-2' }), stepLog: { ...stepLog(0, 'waiting'), runId: 'run-2' } }),
+        ]);
+        expect(results.map((r) => (r === undefined ? 'ok' : (r as { code?: string }).code))).toEqual(['ok', 'LEASE_LOST', 'ok']);
+        expect((await store.runs.get('ws', 'run-1'))?.id).toBe('run-1');
+        expect(await store.runs.get('ws', 'run-3')).toBeUndefined();
+        expect(await store.runs.stepLog('run-3')).toEqual([]);
+        expect(await store.outbox.get('run-3', 1)).toBeUndefined();
+        expect((await store.outbox.get('run-2', 1))?.status).toBe('pending');
+      });
+
       it('should roll back everything when a later write fails', async () => {
         await store.leases.acquire('ws/c1', 'p1', 100, 200);
         await store.commitStep(stepCommit({}));
@@ -570,6 +586,16 @@ export function describeStorageContract(
         expect(await store.leases.acquire('k', 'b', 250, 350)).toBe(false);
         expect(await store.leases.acquire('k', 'b', 301, 400)).toBe(true);
         expect(await store.leases.acquire('k', 'a', 350, 450)).toBe(false);
+      });
+
+      it('should take and release several leases at once, only those free or its own', async () => {
+        expect(await store.leases.acquire('b', 'other', 100, 200)).toBe(true);
+        expect(await store.leases.acquire('c', 'me', 100, 150)).toBe(true);
+        expect(await store.leases.acquireMany(['a', 'b', 'c', 'd'], 'me', 120, 300)).toEqual(['a', 'c', 'd']);
+        expect(await store.leases.acquire('c', 'other', 200, 400)).toBe(false); // renewed to 300
+        await store.leases.releaseMany(['a', 'b', 'c'], 'me');
+        expect(await store.leases.acquireMany(['a', 'b', 'c', 'd'], 'other', 130, 400)).toEqual(['a', 'b', 'c']);
+        expect(await store.leases.acquireMany([], 'me', 130, 400)).toEqual([]);
       });
 
       it('should release only its own lease', async () => {

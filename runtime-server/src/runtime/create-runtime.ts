@@ -11,6 +11,7 @@ import type {
   StoragePort,
 } from '../storage/storage-port.js';
 import { runEffect } from '../effects/run-effects.js';
+import { CommitBatch } from './commit-batch.js';
 import { EventProcessor } from './event-processor.js';
 import { FlowCache } from './flow-cache.js';
 import { ActiveFlows } from './active-flows.js';
@@ -109,55 +110,80 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     log,
   };
 
-  const processKey = async (first: JournalEntry): Promise<number> => {
-    const key = first.orderingKey;
-    if (!(await store.leases.acquire(key, owner, now(), now() + leaseMs))) return 0;
+  /**
+   * One journal tick: leases the ordering keys that have pending entries, then works through them
+   * in rounds, one entry per key per round, committing each round's steps in one transaction.
+   * Entries of one key stay in order and see each other's commits (a round is written before the
+   * next starts); keys are independent, so a round may hold one entry of each.
+   */
+  const journalTick = async (): Promise<number> => {
+    const heads = await store.journal.nextPending(batchSize, now());
+    if (heads.length === 0) return 0;
+    const keys = await store.leases.acquireMany(heads.map((h) => h.orderingKey), owner, now(), now() + leaseMs);
     let processed = 0;
     try {
-      for (;;) {
+      const queues = new Map<string, { entries: JournalEntry[]; more: boolean }>();
+      for (const key of keys) {
         const entries = await store.journal.pendingForKey(key, KEY_BATCH);
-        for (const entry of entries) {
-          try {
-            await processor.process(entry, { key, owner });
-          } catch (err) {
-            const message = err instanceof Error ? err.message : String(err);
-            if ((err as { code?: unknown }).code === 'LEASE_LOST') return processed;
-            log('error', 'journal entry failed', { journalId: entry.id, kind: entry.kind, error: message });
-            await store.journal.markFailed(entry.id, message, now());
-          }
-          processed += 1;
-          // Keep the lease alive through a long backlog.
-          if (processed % 16 === 0 && !(await store.leases.acquire(key, owner, now(), now() + leaseMs))) return processed;
-        }
-        // A short batch was all there was: entries appended since are found by the next tick
-        // (whoever appends wakes the loop), which saves a query per key in the common case.
-        if (entries.length < KEY_BATCH) break;
+        queues.set(key, { entries, more: entries.length === KEY_BATCH });
       }
-    } finally {
-      await store.leases.release(key, owner);
-    }
-    if (effectsQueued) {
-      effectsQueued = false;
-      effects.wake();
-    }
-    return processed;
-  };
-
-  const journalLoop = new WorkLoop(
-    async () => {
-      const heads = await store.journal.nextPending(batchSize, now());
-      let total = 0;
-      for (const head of heads) {
-        total += await processKey(head);
+      for (let round = 1; queues.size > 0; round += 1) {
+        const batch = new CommitBatch(store);
+        const taken: Array<{ key: string; entry: JournalEntry }> = [];
+        for (const [key, queue] of queues) {
+          if (queue.entries.length === 0 && queue.more) {
+            queue.entries = await store.journal.pendingForKey(key, KEY_BATCH);
+            queue.more = queue.entries.length === KEY_BATCH;
+          }
+          const entry = queue.entries.shift();
+          if (!entry) {
+            // A short read was all there was: entries appended since are found by the next tick
+            // (whoever appends wakes the loop), which saves a query per key in the common case.
+            queues.delete(key);
+            continue;
+          }
+          taken.push({ key, entry });
+          try {
+            await processor.process(entry, { key, owner, commits: batch });
+          } catch (err) {
+            batch.fail(entry.id, err);
+          }
+        }
+        await batch.flush();
+        for (const { key, entry } of taken) {
+          processed += 1;
+          const error = batch.failureOf(entry.id);
+          if (!error) continue;
+          if ((error as { code?: unknown }).code === 'LEASE_LOST') {
+            // Another process holds the key now: it continues from what was committed.
+            queues.delete(key);
+            continue;
+          }
+          log('error', 'journal entry failed', { journalId: entry.id, kind: entry.kind, error: error.message });
+          await store.journal.markFailed(entry.id, error.message, now());
+        }
+        if (effectsQueued) {
+          effectsQueued = false;
+          effects.wake();
+        }
+        // Keep the leases alive through a long backlog.
+        if (round % 16 === 0 && queues.size > 0) {
+          const renewed = new Set(await store.leases.acquireMany([...queues.keys()], owner, now(), now() + leaseMs));
+          for (const key of queues.keys()) if (!renewed.has(key)) queues.delete(key);
+        }
         // Store calls resolve as microtasks: without a real yield, HTTP waits for the whole tick.
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      // A short batch was every key there was to take: sleep until woken (appends, effect
-      // outcomes) or the poll, instead of asking again at once.
-      return heads.length < batchSize ? 0 : total;
-    },
-    options.pollMs ?? 200,
-    (err) => log('error', 'journal loop failed', { error: String(err) }),
+    } finally {
+      await store.leases.releaseMany(keys, owner);
+    }
+    // A short batch was every key there was to take: sleep until woken (appends, effect
+    // outcomes) or the poll, instead of asking again at once.
+    return heads.length < batchSize ? 0 : processed;
+  };
+
+  const journalLoop = new WorkLoop(journalTick, options.pollMs ?? 200, (err) =>
+    log('error', 'journal loop failed', { error: String(err) }),
   );
 
   const inFlight = new Set<Promise<void>>();

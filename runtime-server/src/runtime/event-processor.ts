@@ -16,10 +16,12 @@ import type {
   FlowVersionRecord,
   JournalEntry,
   RunRecord,
+  StepCommit,
   StoragePort,
   StoredRunStatus,
   Workspace,
 } from '../storage/storage-port.js';
+import type { CommitBatch } from './commit-batch.js';
 import type { FlowCache } from './flow-cache.js';
 import type { ActiveFlows } from './active-flows.js';
 import { asPayload } from './journal-payloads.js';
@@ -39,14 +41,19 @@ export interface EventProcessorDeps {
   onStep?(result: StepResult, run: RunRecord): void;
 }
 
-/** The caller holds the lease of the entry's ordering key for as long as `process` runs. */
+/**
+ * The caller holds the lease of the entry's ordering key until the batch is flushed; the entry's
+ * commits go into the batch, which the caller writes.
+ */
 export interface LeaseHeld {
   key: string;
   owner: string;
+  commits: CommitBatch;
 }
 
 /** The lease plus what processing one entry carries from step to step. */
 interface EntryContext extends LeaseHeld {
+  entryId: string;
   /** An inbound message not stored yet: the first commit made for the entry stores it. */
   pendingMessage?: Omit<ConversationMessage, 'seq'>;
 }
@@ -55,7 +62,8 @@ const ENDED: ReadonlySet<StoredRunStatus> = new Set(['done', 'failed', 'cancelle
 
 /**
  * Processes one journal entry: delivers it to the run waiting for it or starts the runs whose
- * triggers match, committing each step (snapshot, step log, effects, consumed entry) atomically.
+ * triggers match, committing each step (snapshot, step log, effects, consumed entry) atomically
+ * through the caller's batch.
  *
  * Reprocessing an entry after a crash is harmless: run ids derive from the entry, and a step
  * whose effects were already committed is recognised by the run's step count.
@@ -64,7 +72,7 @@ export class EventProcessor {
   constructor(private readonly deps: EventProcessorDeps) {}
 
   async process(entry: JournalEntry, lease: LeaseHeld): Promise<void> {
-    const context: EntryContext = { key: lease.key, owner: lease.owner };
+    const context: EntryContext = { ...lease, entryId: entry.id };
     const committed = await this.dispatch(entry, context);
     if (committed) return;
     // No step was committed for it (nothing matched): the message is still part of the conversation.
@@ -153,6 +161,7 @@ export class EventProcessor {
         if (!version?.definition.settings.honourInterruptKeywords) continue;
         await this.stepRun(run, runCancelled(`interrupt keyword "${p.message.text ?? ''}"`, this.deps.now()), undefined, lease, false);
       }
+      await lease.commits.flush();
       active = await store.runs.listActiveForContact(entry.workspaceId, p.contactId);
     }
 
@@ -172,6 +181,7 @@ export class EventProcessor {
       }
       // The flow asks that a new trigger restarts it: the waiting run ends and a fresh one starts.
       await this.stepRun(waiting, runCancelled('restarted by a new trigger', this.deps.now()), undefined, lease, false);
+      await lease.commits.flush();
       active = await store.runs.listActiveForContact(entry.workspaceId, p.contactId);
     }
 
@@ -254,7 +264,7 @@ export class EventProcessor {
       createdAt: at,
       updatedAt: at,
     };
-    await this.commit(run, true, result, 'run.started', consumesEntry ? entry : undefined, lease);
+    this.commit(run, true, result, 'run.started', consumesEntry ? entry : undefined, lease);
     return consumesEntry;
   }
 
@@ -273,7 +283,7 @@ export class EventProcessor {
     const compiled = await this.deps.flows.get(run.workspaceId, run.flowId, run.flowVersion);
     const result = step(compiled, run.snapshot, event);
     if (result.ignored) return false;
-    await this.commit(run, false, result, event.type, consumesEntry ? entry : undefined, lease);
+    this.commit(run, false, result, event.type, consumesEntry ? entry : undefined, lease);
     return consumesEntry && entry !== undefined;
   }
 
@@ -283,18 +293,18 @@ export class EventProcessor {
     const version = await this.deps.store.flows.getVersion(run.workspaceId, run.flowId, run.flowVersion);
     if (!version) return false;
     const result = retry(version.definition, this.deps.catalogue, run.snapshot, this.deps.now());
-    await this.commit(run, false, result, 'run.retried', entry, lease);
+    this.commit(run, false, result, 'run.retried', entry, lease);
     return true;
   }
 
-  private async commit(
+  private commit(
     base: RunRecord,
     isNew: boolean,
     result: StepResult,
     eventType: string,
     entry: JournalEntry | undefined,
     lease: EntryContext,
-  ): Promise<void> {
+  ): void {
     const at = this.deps.now();
     const status: StoredRunStatus =
       result.outcome === 'cancelled' ? 'cancelled' : result.status;
@@ -316,7 +326,7 @@ export class EventProcessor {
     if (ENDED.has(status)) run.endedAt = at;
     else delete run.endedAt;
 
-    await this.deps.store.commitStep({
+    const commit: StepCommit = {
       run,
       isNew,
       leaseKey: lease.key,
@@ -338,10 +348,12 @@ export class EventProcessor {
         ? { contactChanges: { contactId: run.contactId, fields: result.contactChanges } }
         : {}),
       ...(lease.pendingMessage ? { message: lease.pendingMessage } : {}),
-    });
+    };
     delete lease.pendingMessage;
-    this.deps.onStep?.(result, run);
-    if (ENDED.has(status)) this.deps.onRunEnded?.(run);
+    lease.commits.add(commit, lease.entryId, () => {
+      this.deps.onStep?.(result, run);
+      if (ENDED.has(status)) this.deps.onRunEnded?.(run);
+    });
   }
 }
 

@@ -314,6 +314,12 @@ export interface StoragePort {
 
   /** Atomic commit of one step: run, step log, outbox, journal entry consumed, contact changes. */
   commitStep(commit: StepCommit): Promise<void>;
+  /**
+   * Several step commits, each all-or-nothing on its own (SQLite writes them in one transaction, a
+   * savepoint each). Resolves, per commit and in order, to undefined when it was written or to the
+   * error that stopped it (say StorageError `LEASE_LOST`); the others are written regardless.
+   */
+  commitSteps(commits: StepCommit[]): Promise<(Error | undefined)[]>;
 
   journal: {
     /** Inserts unless the dedupe key exists; `inserted` false means a redelivery. */
@@ -374,6 +380,10 @@ export interface StoragePort {
     /** Takes or renews the lease if it is free, expired or already ours. */
     acquire(key: string, owner: string, now: number, until: number): Promise<boolean>;
     release(key: string, owner: string): Promise<void>;
+    /** `acquire` for several keys at once (SQLite: one transaction); the keys taken, in the given order. */
+    acquireMany(keys: readonly string[], owner: string, now: number, until: number): Promise<string[]>;
+    /** Releases those of `keys` that `owner` holds. */
+    releaseMany(keys: readonly string[], owner: string): Promise<void>;
   };
 
   prune(policy: RetentionPolicy, now: number): Promise<PruneReport>;

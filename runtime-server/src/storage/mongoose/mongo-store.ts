@@ -777,6 +777,14 @@ class MongoStoreImpl implements MongoStore {
       guard(async () => {
         await this.#m.Lease.deleteOne({ _id: key, owner });
       }),
+    acquireMany: async (keys, owner, now, until) => {
+      const taken = await Promise.all(keys.map((key) => this.leases.acquire(key, owner, now, until)));
+      return keys.filter((_, i) => taken[i]);
+    },
+    releaseMany: (keys, owner) =>
+      guard(async () => {
+        await this.#m.Lease.deleteMany({ _id: { $in: [...keys] }, owner });
+      }),
   };
 
   /** Same policy as the SQLite store: finished journal/outbox entries, whole step logs of ended runs, ended runs. */

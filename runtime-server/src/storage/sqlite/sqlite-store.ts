@@ -92,8 +92,6 @@ export interface SqliteStore extends StoragePort {
   vacuum(options?: { maxPages?: number }): Promise<VacuumReport>;
   /** WAL syncs done for acknowledging commits so far (0 when they need none: `NORMAL`, `:memory:`). */
   walSyncs(): number;
-  /** Several step commits in one transaction, each all-or-nothing on its own; see the class docs. */
-  commitSteps(commits: StepCommit[]): Promise<(Error | undefined)[]>;
   outbox: StoragePort['outbox'] & {
     claim(owner: string, limit: number, now: number, leaseUntil: number): Promise<StoredOutboxEntry[]>;
     get(runId: string, seq: number): Promise<StoredOutboxEntry | undefined>;
@@ -486,7 +484,7 @@ class SqliteStoreImpl implements SqliteStore {
    * Group commit: commits several steps in ONE transaction (one WAL sync under `FULL`), each in its
    * own savepoint, so a commit that fails (say `LEASE_LOST`) is rolled back alone and the others
    * still land. Returns, per commit and in order, `undefined` when it was written or the error that
-   * stopped it. For a runtime that collects the commits of concurrent runs (not yet in the port).
+   * stopped it.
    */
   async commitSteps(commits: StepCommit[]): Promise<(Error | undefined)[]> {
     return guard(() =>
@@ -745,7 +743,24 @@ class SqliteStoreImpl implements SqliteStore {
       guard(() => {
         this.q.releaseLease.run(key, owner);
       }),
+    acquireMany: async (keys, owner, now, until) =>
+      guard(() => this.acquireLeasesTx.immediate(keys, owner, now, until)),
+    releaseMany: async (keys, owner) => guard(() => this.releaseLeasesTx.immediate(keys, owner)),
   };
+
+  private get acquireLeasesTx() {
+    return (this.#acquireLeasesTx ??= this.db.transaction((keys: readonly string[], owner: string, now: number, until: number) =>
+      keys.filter((key) => this.q.acquireLease.run(key, owner, until, now).changes > 0),
+    ));
+  }
+  #acquireLeasesTx: Database.Transaction<(keys: readonly string[], owner: string, now: number, until: number) => string[]> | undefined;
+
+  private get releaseLeasesTx() {
+    return (this.#releaseLeasesTx ??= this.db.transaction((keys: readonly string[], owner: string) => {
+      for (const key of keys) this.q.releaseLease.run(key, owner);
+    }));
+  }
+  #releaseLeasesTx: Database.Transaction<(keys: readonly string[], owner: string) => void> | undefined;
 
   /**
    * Deletes what the policy lets go, in short batches (see `pruneSqlite`): journal entries that
