@@ -14,6 +14,10 @@ import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import type { RuntimePort } from './runtime/runtime-port.js';
 import type { StoragePort } from './storage/storage-port.js';
+import { ExpiringCache } from './support/expiring-cache.js';
+
+/** How long an API key looked up by hash is trusted before it is read again (revocation in another process). */
+const API_KEY_CACHE_MS = 1_000;
 
 // Compiled schemas are the same for every app in the process; compiling the flow schema is the
 // expensive part of createApp, so it happens once.
@@ -77,6 +81,7 @@ export function createApp(deps: AppDeps): Application {
   const metrics = deps.metrics ?? createMetrics();
   const ctx: ApiContext = {
     store: deps.store,
+    apiKeys: new ExpiringCache(API_KEY_CACHE_MS),
     runtime: deps.runtime,
     catalogue: deps.catalogue,
     logger,
@@ -103,7 +108,7 @@ export function createApp(deps: AppDeps): Application {
   deps.mount?.beforeBody?.(app);
   app.use(jsonBody(config.bodyLimit));
   for (const route of routes) {
-    mountRoute(app, route, { store: deps.store, validator, embedTokenSecret: config.embedTokenSecret, now: ctx.now });
+    mountRoute(app, route, { store: deps.store, apiKeys: ctx.apiKeys, validator, embedTokenSecret: config.embedTokenSecret, now: ctx.now });
   }
   deps.mount?.afterApi?.(app);
   app.use(fallback(routes));

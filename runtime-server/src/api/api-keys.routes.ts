@@ -45,6 +45,7 @@ export function apiKeyRoutes(ctx: ApiContext): RouteSpec[] {
       responses: { 204: { description: 'Revoked' } },
       handle: async ({ auth, params }) => {
         const revoked = params.id !== undefined && (await store.apiKeys.revoke(auth.workspaceId, params.id, ctx.now()));
+        ctx.apiKeys.invalidate();
         if (!revoked) throw HttpProblem.notFound('active API key', String(params.id));
         return { status: 204 };
       },

@@ -2,7 +2,8 @@ import type { Catalogue } from '@convoflow/engine';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { RuntimePort } from '../runtime/runtime-port.js';
-import type { StoragePort } from '../storage/storage-port.js';
+import type { ApiKeyRecord, StoragePort } from '../storage/storage-port.js';
+import type { ExpiringCache } from '../support/expiring-cache.js';
 
 /** Settings of the HTTP layer, after defaults. */
 export interface ResolvedApiConfig {
@@ -18,6 +19,8 @@ export interface ResolvedApiConfig {
 /** What the route modules work with. */
 export interface ApiContext {
   store: StoragePort;
+  /** API keys by hash as authentication reads them; revoking one must invalidate it. */
+  apiKeys: ExpiringCache<string, ApiKeyRecord>;
   runtime: RuntimePort;
   catalogue: Catalogue;
   logger: Logger;

@@ -1,5 +1,6 @@
 import type { Request } from 'express';
-import type { Role, StoragePort } from '../storage/storage-port.js';
+import type { ApiKeyRecord, Role, StoragePort } from '../storage/storage-port.js';
+import type { ExpiringCache } from '../support/expiring-cache.js';
 import { hashApiKey } from '../auth/api-key.js';
 import { looksLikeEmbedToken, verifyEmbedToken } from '../auth/embed-token.js';
 import { can, type Permission } from '../auth/roles.js';
@@ -24,7 +25,7 @@ const challenge = { 'WWW-Authenticate': 'Bearer realm="convoflow"' };
  */
 export async function authenticate(
   req: Request,
-  deps: { store: StoragePort; embedTokenSecret: string | Buffer; now: () => number },
+  deps: { store: StoragePort; apiKeys: ExpiringCache<string, ApiKeyRecord>; embedTokenSecret: string | Buffer; now: () => number },
 ): Promise<AuthContext> {
   const header = req.get('authorization');
   if (!header) throw new HttpProblem(401, 'unauthenticated', 'Send an API key or embed token as "Authorization: Bearer <key>".', { headers: challenge });
@@ -48,7 +49,9 @@ export async function authenticate(
     throw new HttpProblem(401, 'unauthenticated', 'The API key is not valid.', { headers: challenge });
   }
   // Lookup by hash: no stored secret is compared byte by byte, so there is no timing oracle.
-  const record = await deps.store.apiKeys.findByHash(hashApiKey(credential));
+  // Cached briefly (every request needs it): a revocation here clears the cache, one made by
+  // another process sharing the store takes effect within the cache's lifetime (1 s).
+  const record = await deps.apiKeys.get(hashApiKey(credential), (hash) => deps.store.apiKeys.findByHash(hash));
   if (!record || record.revokedAt !== undefined) {
     throw new HttpProblem(401, 'unauthenticated', 'The API key is not valid or has been revoked.', { headers: challenge });
   }

@@ -1,6 +1,7 @@
 import type { Application, NextFunction, Request, Response } from 'express';
 import type { JsonSchema } from '@convoflow/engine';
-import type { StoragePort } from '../storage/storage-port.js';
+import type { ApiKeyRecord, StoragePort } from '../storage/storage-port.js';
+import type { ExpiringCache } from '../support/expiring-cache.js';
 import { authenticate, authorize, type AuthContext } from './authenticate.js';
 import { HttpProblem, type FieldError } from './problem.js';
 import { setRequestRoute, setRequestWorkspace } from './request-context.js';
@@ -13,6 +14,8 @@ const JSON_TYPES = ['application/json', 'application/*+json'];
 /** What mounting needs from the app. */
 export interface MountDeps {
   store: StoragePort;
+  /** API keys by hash, shared with the routes that revoke them. */
+  apiKeys: ExpiringCache<string, ApiKeyRecord>;
   validator: RequestValidator;
   embedTokenSecret: string | Buffer;
   now: () => number;

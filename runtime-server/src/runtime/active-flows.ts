@@ -1,4 +1,5 @@
 import type { FlowVersionRecord, StoragePort } from '../storage/storage-port.js';
+import { ExpiringCache } from '../support/expiring-cache.js';
 
 /**
  * The active flow versions of each workspace, as the trigger router needs them for every inbound
@@ -7,22 +8,20 @@ import type { FlowVersionRecord, StoragePort } from '../storage/storage-port.js'
  * seen within `ttlMs`.
  */
 export class ActiveFlows {
-  private readonly cache = new Map<string, { versions: FlowVersionRecord[]; until: number }>();
+  private readonly cache: ExpiringCache<string, FlowVersionRecord[]>;
 
   constructor(
     private readonly store: StoragePort,
-    private readonly ttlMs = 1_000,
-  ) {}
+    ttlMs = 1_000,
+  ) {
+    this.cache = new ExpiringCache(ttlMs);
+  }
 
   async get(workspaceId: string): Promise<FlowVersionRecord[]> {
-    const hit = this.cache.get(workspaceId);
-    if (hit && hit.until > Date.now()) return hit.versions;
-    const versions = await this.store.flows.listActive(workspaceId);
-    this.cache.set(workspaceId, { versions, until: Date.now() + this.ttlMs });
-    return versions;
+    return (await this.cache.get(workspaceId, (id) => this.store.flows.listActive(id))) ?? [];
   }
 
   invalidate(workspaceId: string): void {
-    this.cache.delete(workspaceId);
+    this.cache.invalidate(workspaceId);
   }
 }

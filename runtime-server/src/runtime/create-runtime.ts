@@ -9,6 +9,7 @@ import type {
   JournalEntry,
   RunRecord,
   StoragePort,
+  Workspace,
 } from '../storage/storage-port.js';
 import { runEffect } from '../effects/run-effects.js';
 import { CommitBatch } from './commit-batch.js';
@@ -19,6 +20,7 @@ import { contactOrderingKey, newId } from './ids.js';
 import { toStored, type JournalPayloadKind, type PayloadByKind } from './journal-payloads.js';
 import type { Accepted, MessageStored, RuntimePort, SimulatorOutbound } from './runtime-port.js';
 import { WorkLoop } from './work-loop.js';
+import { ExpiringCache } from '../support/expiring-cache.js';
 
 export interface RuntimeOptions {
   store: StoragePort;
@@ -75,10 +77,14 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const effectConcurrency = options.effectConcurrency ?? 16;
   const flows = new FlowCache(store, options.catalogue);
   const activeFlows = new ActiveFlows(store);
+  // Settings change rarely and every message reads them.
+  const workspaces = new ExpiringCache<string, Workspace>(1_000);
+  const workspace = (id: string) => workspaces.get(id, (key) => store.workspaces.get(key));
   const processor = new EventProcessor({
     store,
     flows,
     activeFlows,
+    workspace,
     catalogue: options.catalogue,
     owner,
     now,
@@ -239,9 +245,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   };
 
   const requireWorkspace = async (workspaceId: string) => {
-    const workspace = await store.workspaces.get(workspaceId);
-    if (!workspace) throw new Error(`Workspace ${workspaceId} does not exist`);
-    return workspace;
+    const found = await workspace(workspaceId);
+    if (!found) throw new Error(`Workspace ${workspaceId} does not exist`);
+    return found;
   };
 
   // Waits in real time whatever clock the runtime was given: a frozen test clock must not hang it.

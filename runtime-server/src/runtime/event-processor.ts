@@ -33,6 +33,8 @@ export interface EventProcessorDeps {
   store: StoragePort;
   flows: FlowCache;
   activeFlows: ActiveFlows;
+  /** The workspace by id (read for every message: cached by the runtime). */
+  workspace(id: string): Promise<Workspace | undefined>;
   catalogue: Catalogue;
   /** This process's lease owner id. */
   owner: string;
@@ -139,7 +141,7 @@ export class EventProcessor {
   private async onMessage(entry: JournalEntry, lease: EntryContext): Promise<boolean> {
     const { store } = this.deps;
     const p = asPayload('message', entry.payload);
-    const workspace = await store.workspaces.get(entry.workspaceId);
+    const workspace = await this.deps.workspace(entry.workspaceId);
     if (!workspace) return false;
     // Stored by the first step committed for this entry, before any effect of it can run, so the
     // conversation keeps its order; see `process` for an entry that commits nothing.

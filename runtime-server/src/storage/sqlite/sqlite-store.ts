@@ -45,9 +45,20 @@ import {
   type RunRow,
 } from './rows.js';
 import { prepareStatements, type Statements } from './statements.js';
+import { GroupCommit } from './group-commit.js';
 import { WalSync } from './wal-sync.js';
 
 type NewJournalEntry = Omit<JournalEntry, 'seq' | 'status' | 'attempts'>;
+
+/** The arguments of one `outbox.complete`. */
+interface Completion {
+  runId: string;
+  seq: number;
+  result: JsonObject;
+  at: number;
+  outcome?: NewJournalEntry;
+  message?: Omit<ConversationMessage, 'seq'>;
+}
 
 /** Options of `createSqliteStore`. */
 export interface SqliteStoreOptions {
@@ -172,18 +183,19 @@ class SqliteStoreImpl implements SqliteStore {
   readonly kind = 'sqlite' as const;
   #q: Statements | undefined;
   readonly #runLists = new Map<string, Database.Statement<unknown[], RunRow>>();
-  readonly #appendQueue: Array<{
-    entry: NewJournalEntry;
-    resolve: (result: { inserted: boolean; entry: JournalEntry }) => void;
-    reject: (err: unknown) => void;
-  }> = [];
+  readonly #appends: GroupCommit<NewJournalEntry, { inserted: boolean; entry: JournalEntry }>;
+  readonly #completions: GroupCommit<Completion, ConversationMessage | undefined>;
 
   constructor(
     readonly db: Database.Database,
     readonly file: string,
     /** Syncs the WAL for commits that acknowledge something; undefined when they need not be durable. */
     private readonly walSync: WalSync | undefined,
-  ) {}
+  ) {
+    // Nobody hears of an append before it is on disk: one sync for the whole group.
+    this.#appends = new GroupCommit(db, (entry) => this.appendJournal(entry), toStorageError, () => this.durable());
+    this.#completions = new GroupCommit(db, (c) => this.completeOne(c), toStorageError);
+  }
 
   /**
    * Resolves once every commit made so far is on disk: a no-op unless acknowledging commits must be
@@ -557,7 +569,8 @@ class SqliteStoreImpl implements SqliteStore {
    * (`until >= now`), whoever holds it.
    */
   journal: SqliteStore['journal'] = {
-    append: (entry) => this.groupAppend(entry),
+    // Appends in the same turn of the event loop share a transaction and a sync (GroupCommit).
+    append: (entry) => this.#appends.add(entry),
     nextPending: async (limit, now) => guard(() => this.q.nextPending.all(now, Math.max(0, limit)).map(toJournal)),
     pendingForKey: async (orderingKey, limit) =>
       guard(() => this.q.pendingForKey.all(orderingKey, Math.max(0, limit)).map(toJournal)),
@@ -571,45 +584,6 @@ class SqliteStoreImpl implements SqliteStore {
       }),
     countPending: async () => guard(() => this.q.countPendingJournal.get()?.n ?? 0),
   };
-
-  /**
-   * Group commit of journal appends: appends asked for in the same turn of the event loop (many
-   * webhook requests at once) are written in one transaction with one sync to disk. Each caller's
-   * promise still resolves only after its entry is durable. If the group fails, each append is
-   * retried alone so one bad entry cannot fail the others.
-   */
-  private groupAppend(entry: NewJournalEntry): Promise<{ inserted: boolean; entry: JournalEntry }> {
-    return new Promise((resolve, reject) => {
-      this.#appendQueue.push({ entry, resolve, reject });
-      if (this.#appendQueue.length === 1) setImmediate(() => this.flushAppends());
-    });
-  }
-
-  private flushAppends(): void {
-    const batch = this.#appendQueue.splice(0);
-    let results: Array<{ inserted: boolean; entry: JournalEntry } | { error: unknown }>;
-    try {
-      results = guard(() => this.db.transaction(() => batch.map((b) => this.appendJournal(b.entry))).immediate());
-    } catch {
-      results = batch.map((b) => {
-        try {
-          return guard(() => this.db.transaction(() => this.appendJournal(b.entry)).immediate());
-        } catch (error) {
-          return { error };
-        }
-      });
-    }
-    // Nobody hears of an append before it is on disk: one sync for the whole group.
-    this.durable().then(
-      () =>
-        batch.forEach((b, i) => {
-          const result = results[i]!;
-          if ('error' in result) b.reject(result.error);
-          else b.resolve(result);
-        }),
-      (err: unknown) => batch.forEach((b) => b.reject(err)),
-    );
-  }
 
   private appendJournal(entry: NewJournalEntry): { inserted: boolean; entry: JournalEntry } {
     const result = this.q.insertJournal.run(
@@ -657,8 +631,9 @@ class SqliteStoreImpl implements SqliteStore {
       if (claimed.length > 0) await this.durable();
       return claimed;
     },
-    complete: async (runId, seq, result, at, outcome, message) =>
-      guard(() => this.completeTx.immediate(runId, seq, result, at, outcome, message)),
+    // Effects finishing in the same turn of the event loop share a transaction (GroupCommit).
+    complete: (runId, seq, result, at, outcome, message) =>
+      this.#completions.add({ runId, seq, result, at, ...(outcome ? { outcome } : {}), ...(message ? { message } : {}) }),
     fail: async (runId, seq, error, retryAt, at, outcome) =>
       guard(() =>
         this.db
@@ -680,37 +655,14 @@ class SqliteStoreImpl implements SqliteStore {
     countPending: async () => guard(() => this.q.countPendingOutbox.get()?.n ?? 0),
   };
 
-  private get completeTx() {
-    return (this.#completeTx ??= this.db.transaction(
-      (
-        runId: string,
-        seq: number,
-        result: JsonObject,
-        at: number,
-        outcome: NewJournalEntry | undefined,
-        message: Omit<ConversationMessage, 'seq'> | undefined,
-      ): ConversationMessage | undefined => {
-        if (this.q.completeOutbox.run(at, json(result), runId, seq).changes === 0) {
-          this.assertOutbox(runId, seq);
-          return undefined;
-        }
-        if (outcome) this.appendJournal(outcome);
-        return message && this.appendMessage(message);
-      },
-    ));
+  private completeOne(c: Completion): ConversationMessage | undefined {
+    if (this.q.completeOutbox.run(c.at, json(c.result), c.runId, c.seq).changes === 0) {
+      this.assertOutbox(c.runId, c.seq);
+      return undefined;
+    }
+    if (c.outcome) this.appendJournal(c.outcome);
+    return c.message && this.appendMessage(c.message);
   }
-  #completeTx:
-    | Database.Transaction<
-        (
-          runId: string,
-          seq: number,
-          result: JsonObject,
-          at: number,
-          outcome: NewJournalEntry | undefined,
-          message: Omit<ConversationMessage, 'seq'> | undefined,
-        ) => ConversationMessage | undefined
-      >
-    | undefined;
 
   private appendMessage(m: Omit<ConversationMessage, 'seq'>): ConversationMessage {
     const inserted = this.q.insertMessage.run(

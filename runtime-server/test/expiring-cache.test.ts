@@ -1,0 +1,42 @@
+import { ExpiringCache } from '../src/support/expiring-cache.js';
+
+describe('ExpiringCache', () => {
+  it('should read through once per lifetime, keep no misses and forget on invalidate', async () => {
+    const cache = new ExpiringCache<string, number>(60_000);
+    const reads: string[] = [];
+    const load = async (key: string) => {
+      reads.push(key);
+      return key === 'missing' ? undefined : key.length;
+    };
+    expect(await cache.get('abc', load)).toBe(3);
+    expect(await cache.get('abc', load)).toBe(3);
+    expect(await cache.get('missing', load)).toBeUndefined();
+    expect(await cache.get('missing', load)).toBeUndefined();
+    expect(reads).toEqual(['abc', 'missing', 'missing']);
+    cache.invalidate('abc');
+    expect(await cache.get('abc', load)).toBe(3);
+    cache.invalidate();
+    expect(await cache.get('abc', load)).toBe(3);
+    expect(reads).toEqual(['abc', 'missing', 'missing', 'abc', 'abc']);
+  });
+
+  it('should read again once an entry has lived its lifetime', async () => {
+    const cache = new ExpiringCache<string, number>(20);
+    let reads = 0;
+    const load = async () => ++reads;
+    expect(await cache.get('k', load)).toBe(1);
+    expect(await cache.get('k', load)).toBe(1);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(await cache.get('k', load)).toBe(2);
+  });
+
+  it('should stay within its size bound', async () => {
+    const cache = new ExpiringCache<number, number>(60_000, 3);
+    let reads = 0;
+    const load = async (k: number) => (reads++, k);
+    for (const k of [1, 2, 3, 4]) await cache.get(k, load);
+    // The fourth entry cleared the full cache: 1 is read again.
+    await cache.get(1, load);
+    expect(reads).toBe(5);
+  });
+});
