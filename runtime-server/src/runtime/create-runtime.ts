@@ -49,6 +49,8 @@ export interface RuntimeOptions {
 
 /** Pending entries of one ordering key read per query. */
 const KEY_BATCH = 32;
+/** Channel identities whose contact id is kept (~200 bytes each); the map is cleared when full. */
+const CONTACT_ID_CACHE = 100_000;
 
 const cronId = (workspaceId: string, flowId: string, triggerId: string): string => `${workspaceId}/${flowId}/${triggerId}`;
 
@@ -80,6 +82,14 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   // Settings change rarely and every message reads them.
   const workspaces = new ExpiringCache<string, Workspace>(1_000);
   const workspace = (id: string) => workspaces.get(id, (key) => store.workspaces.get(key));
+  // A channel identity belongs to one contact for good (contacts are never deleted or re-keyed):
+  // every inbound message and transcript read resolves one, so the answer is kept.
+  const contactIds = new Map<string, string>();
+  const identityKey = (workspaceId: string, channel: string, externalId: string) => `${workspaceId}\u0000${channel}\u0000${externalId}`;
+  const rememberContact = (key: string, contactId: string) => {
+    if (contactIds.size >= CONTACT_ID_CACHE) contactIds.clear();
+    contactIds.set(key, contactId);
+  };
   const processor = new EventProcessor({
     store,
     flows,
@@ -342,22 +352,27 @@ export function createRuntime(options: RuntimeOptions): Runtime {
 
     async receiveMessage(workspaceId, message: InboundMessage, profile) {
       await requireWorkspace(workspaceId);
-      const { contact, created } = await store.contacts.upsertByIdentity(
-        workspaceId,
-        { channel: message.channel, externalId: message.from },
-        profile?.name ? { name: profile.name } : {},
-        now(),
-      );
-      const orderingKey = contactOrderingKey(workspaceId, contact.id);
-      if (created) {
-        await journal(workspaceId, 'contact', `contact:${contact.id}:created`, orderingKey, {
-          contactId: contact.id,
-          created: true,
-          changedFields: Object.keys(contact.fields),
-        });
+      const key = identityKey(workspaceId, message.channel, message.from);
+      let contactId = contactIds.get(key);
+      if (contactId === undefined) {
+        const { contact, created } = await store.contacts.upsertByIdentity(
+          workspaceId,
+          { channel: message.channel, externalId: message.from },
+          profile?.name ? { name: profile.name } : {},
+          now(),
+        );
+        contactId = contact.id;
+        if (created) {
+          await journal(workspaceId, 'contact', `contact:${contact.id}:created`, contactOrderingKey(workspaceId, contact.id), {
+            contactId: contact.id,
+            created: true,
+            changedFields: Object.keys(contact.fields),
+          });
+        }
+        rememberContact(key, contactId);
       }
-      return journal(workspaceId, 'message', `msg:${message.channel}:${message.id}`, orderingKey, {
-        contactId: contact.id,
+      return journal(workspaceId, 'message', `msg:${message.channel}:${message.id}`, contactOrderingKey(workspaceId, contactId), {
+        contactId,
         message,
       });
     },
@@ -416,9 +431,15 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     },
 
     async simulatorTranscript(workspaceId, contactExternalId, afterSeq): Promise<SimulatorOutbound[]> {
-      const contact = await store.contacts.findByIdentity(workspaceId, { channel: 'simulator', externalId: contactExternalId });
-      if (!contact) return [];
-      const messages = await store.messages.list(workspaceId, contact.id, afterSeq === undefined ? {} : { afterSeq });
+      const key = identityKey(workspaceId, 'simulator', contactExternalId);
+      let contactId = contactIds.get(key);
+      if (contactId === undefined) {
+        const contact = await store.contacts.findByIdentity(workspaceId, { channel: 'simulator', externalId: contactExternalId });
+        if (!contact) return [];
+        contactId = contact.id;
+        rememberContact(key, contactId);
+      }
+      const messages = await store.messages.list(workspaceId, contactId, afterSeq === undefined ? {} : { afterSeq });
       return messages
         .filter((m) => m.direction === 'outbound')
         .map((m) => ({
