@@ -575,6 +575,18 @@ export function describeStorageContract(
         expect(await store.messages.list('ws', 'c1', { afterSeq: first.seq })).toEqual([second]);
         expect(await store.messages.list('ws-other', 'c1')).toEqual([]);
       });
+
+      it('should list one direction only when asked, the limit counting only those', async () => {
+        const inbound = (key: string, at: number) => ({ ...message(key, at), direction: 'inbound' as const });
+        await store.messages.append(inbound('in-1', 10));
+        const out1 = await store.messages.append(message('run-1:1', 20));
+        await store.messages.append(inbound('in-2', 30));
+        const out2 = await store.messages.append(message('run-1:2', 40));
+        expect(await store.messages.list('ws', 'c1', { direction: 'outbound' })).toEqual([out1, out2]);
+        expect(await store.messages.list('ws', 'c1', { direction: 'outbound', limit: 1 })).toEqual([out1]);
+        expect(await store.messages.list('ws', 'c1', { direction: 'outbound', afterSeq: out1.seq })).toEqual([out2]);
+        expect((await store.messages.list('ws', 'c1', { direction: 'inbound' })).map((m) => m.idempotencyKey)).toEqual(['in-1', 'in-2']);
+      });
     });
 
     describe('leases', () => {

@@ -439,16 +439,17 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         contactId = contact.id;
         rememberContact(key, contactId);
       }
-      const messages = await store.messages.list(workspaceId, contactId, afterSeq === undefined ? {} : { afterSeq });
-      return messages
-        .filter((m) => m.direction === 'outbound')
-        .map((m) => ({
-          seq: m.seq,
-          runId: m.runId ?? '',
-          nodeId: m.nodeId ?? '',
-          message: m.message as unknown as SimulatorOutbound['message'],
-          at: m.at,
-        }));
+      const messages = await store.messages.list(workspaceId, contactId, {
+        direction: 'outbound',
+        ...(afterSeq === undefined ? {} : { afterSeq }),
+      });
+      return messages.map((m) => ({
+        seq: m.seq,
+        runId: m.runId ?? '',
+        nodeId: m.nodeId ?? '',
+        message: m.message as unknown as SimulatorOutbound['message'],
+        at: m.at,
+      }));
     },
 
     onMessageStored(listener) {

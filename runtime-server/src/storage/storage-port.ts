@@ -371,8 +371,12 @@ export interface StoragePort {
   messages: {
     /** Appends unless the idempotency key exists; returns the stored message either way. */
     append(message: Omit<ConversationMessage, 'seq'>): Promise<ConversationMessage>;
-    /** Messages of a contact after `afterSeq`, oldest first. */
-    list(workspaceId: string, contactId: string, options?: { afterSeq?: number; limit?: number }): Promise<ConversationMessage[]>;
+    /** Messages of a contact after `afterSeq` (only those of `direction` when given), oldest first. */
+    list(
+      workspaceId: string,
+      contactId: string,
+      options?: { afterSeq?: number; limit?: number; direction?: ConversationMessage['direction'] },
+    ): Promise<ConversationMessage[]>;
   };
 
   /** Expiring leases: ordering keys (one contact's events) and runs. */

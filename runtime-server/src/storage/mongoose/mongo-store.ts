@@ -745,7 +745,7 @@ class MongoStoreImpl implements MongoStore {
     list: (workspaceId, contactId, options = {}) =>
       guard(async () =>
         (
-          await this.#m.Message.find({ workspaceId, contactId, seq: { $gt: options.afterSeq ?? 0 } })
+          await this.#m.Message.find({ workspaceId, contactId, seq: { $gt: options.afterSeq ?? 0 }, ...(options.direction ? { direction: options.direction } : {}) })
             .sort({ seq: 1 })
             .limit(pageSize(options.limit))
             .lean<MessageDoc[]>()

@@ -684,7 +684,10 @@ class SqliteStoreImpl implements SqliteStore {
     append: async (m) => guard(() => this.appendMessage(m)),
     list: async (workspaceId, contactId, options = {}) =>
       guard(() =>
-        this.q.listMessages.all(workspaceId, contactId, options.afterSeq ?? 0, pageSize(options.limit)).map(toMessage),
+        (options.direction === undefined
+          ? this.q.listMessages.all(workspaceId, contactId, options.afterSeq ?? 0, pageSize(options.limit))
+          : this.q.listMessagesOneWay.all(workspaceId, contactId, options.afterSeq ?? 0, options.direction, pageSize(options.limit))
+        ).map(toMessage),
       ),
   };
 

@@ -220,6 +220,9 @@ export function prepareStatements(db: Db) {
     listMessages: db.prepare<[string, string, number, number], MessageRow>(
       'SELECT * FROM messages WHERE workspace_id = ? AND contact_id = ? AND seq > ? ORDER BY seq LIMIT ?',
     ),
+    listMessagesOneWay: db.prepare<[string, string, number, string, number], MessageRow>(
+      'SELECT * FROM messages WHERE workspace_id = ? AND contact_id = ? AND seq > ? AND direction = ? ORDER BY seq LIMIT ?',
+    ),
 
     acquireLease: db.prepare<[string, string, number, number]>(
       `INSERT INTO leases (key, owner, until) VALUES (?, ?, ?)
