@@ -77,9 +77,10 @@ export type { SendButtonsParams } from './catalogue/send_buttons/send_buttons.no
 export { askQuestionNode } from './catalogue/ask_question/ask_question.node.js';
 export type { AskQuestionParams } from './catalogue/ask_question/ask_question.node.js';
 export type { AnswerType } from './catalogue/ask_question/parse-answer.js';
-export { httpRequestNode } from './catalogue/http_request/http_request.node.js';
+export { httpRequestNode, createHttpRequestNode } from './catalogue/http_request/http_request.node.js';
 export type { HttpRequestParams } from './catalogue/http_request/http_request.node.js';
 export { isBlockedAddress } from './catalogue/http_request/address-guard.js';
+export type { AddressGuardOptions, ResolveHost } from './catalogue/http_request/address-guard.js';
 export { HTTP_LIMITS } from './catalogue/http_request/perform-request.js';
 export { logConversionEventNode } from './catalogue/log_conversion_event/log_conversion_event.node.js';
 export type { LogConversionEventParams } from './catalogue/log_conversion_event/log_conversion_event.node.js';

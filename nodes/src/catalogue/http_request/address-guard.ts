@@ -100,11 +100,68 @@ export interface UrlRefusal {
 }
 
 /**
- * Checks that a URL may be requested: http or https, no credentials in it, and (unless private
- * networks are allowed) a host whose every resolved address is public. Resolving all addresses
- * and refusing when any is private defeats hosts that list a public and a private address.
+ * Resolves a host name to every address it has (IPv4 and IPv6, in the resolver's order).
+ * Rejects when the name does not resolve.
  */
-export async function checkUrl(raw: string, allowPrivateNetwork: boolean): Promise<{ url: URL } | { refusal: UrlRefusal }> {
+export type ResolveHost = (host: string) => Promise<string[]>;
+
+/**
+ * What the address guard depends on. Both default to the real thing: `resolve` to the system
+ * resolver (`dns.lookup`, all addresses), `isBlocked` to {@link isBlockedAddress}.
+ */
+export interface AddressGuardOptions {
+  /** Resolves host names, for the check before a request and again when it connects. */
+  resolve?: ResolveHost;
+  /** True for an address the request must not reach. */
+  isBlocked?: (address: string) => boolean;
+}
+
+/** The system resolver: every address of `host`, in the order the system gives them. */
+export const resolveWithSystem: ResolveHost = async (host) =>
+  (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+
+/**
+ * Resolves a host (an IP literal stands for itself) and refuses it when it has no address or any
+ * of its addresses is blocked. Refusing when any address is private, not only the first, defeats
+ * hosts that list a public and a private address.
+ *
+ * @returns the addresses, all allowed, or why the host is refused (`blocked_address`, `dns_failed`).
+ */
+export async function checkHost(host: string, options: AddressGuardOptions = {}): Promise<{ addresses: string[] } | { refusal: UrlRefusal }> {
+  const { resolve = resolveWithSystem, isBlocked = isBlockedAddress } = options;
+  let addresses: string[];
+  if (isIP(host)) {
+    addresses = [host];
+  } else {
+    try {
+      addresses = await resolve(host);
+    } catch (err) {
+      return { refusal: { code: 'dns_failed', message: `could not resolve ${host}: ${(err as Error).message}` } };
+    }
+  }
+  const blocked = addresses.find(isBlocked);
+  if (blocked !== undefined || addresses.length === 0) {
+    return {
+      refusal: {
+        code: 'blocked_address',
+        message: `${host} resolves to ${blocked ?? 'nothing'}, a private or reserved address; a workspace admin can allow private networks`,
+      },
+    };
+  }
+  return { addresses };
+}
+
+/**
+ * Checks that a URL may be requested: http or https, no credentials in it, and (unless private
+ * networks are allowed) a host whose every resolved address is public (see {@link checkHost}).
+ *
+ * This check alone does not stop DNS rebinding: fetch resolves the host again when it connects.
+ */
+export async function checkUrl(
+  raw: string,
+  allowPrivateNetwork: boolean,
+  options: AddressGuardOptions = {},
+): Promise<{ url: URL } | { refusal: UrlRefusal }> {
   let url: URL;
   try {
     url = new URL(raw.trim());
@@ -118,25 +175,6 @@ export async function checkUrl(raw: string, allowPrivateNetwork: boolean): Promi
     return { refusal: { code: 'invalid_url', message: 'put credentials in a header, not in the URL' } };
   }
   if (allowPrivateNetwork) return { url };
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  let addresses: string[];
-  if (isIP(host)) {
-    addresses = [host];
-  } else {
-    try {
-      addresses = (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
-    } catch (err) {
-      return { refusal: { code: 'dns_failed', message: `could not resolve ${host}: ${(err as Error).message}` } };
-    }
-  }
-  const blocked = addresses.find(isBlockedAddress);
-  if (blocked !== undefined || addresses.length === 0) {
-    return {
-      refusal: {
-        code: 'blocked_address',
-        message: `${host} resolves to ${blocked ?? 'nothing'}, a private or reserved address; a workspace admin can allow private networks`,
-      },
-    };
-  }
-  return { url };
+  const checked = await checkHost(url.hostname.replace(/^\[|\]$/g, ''), options);
+  return 'refusal' in checked ? checked : { url };
 }

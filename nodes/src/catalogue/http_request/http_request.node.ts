@@ -1,17 +1,13 @@
-import { actionNode } from '../../helpers/action-node.js';
+import type { ExecutableNodeDefinition } from '../../types.js';
+import { actionNode, type ActionNodeSpec } from '../../helpers/action-node.js';
+import type { AddressGuardOptions } from './address-guard.js';
 import { HTTP_LIMITS, performRequest, type HttpRequestParams } from './perform-request.js';
 
 export type { HttpRequestParams } from './perform-request.js';
 
 const VARIABLE = '^[A-Za-z_][A-Za-z0-9_]{0,63}$';
 
-/**
- * HTTP request: calls a web API and continues on `success` (2xx) or `error`. The response is
- * available as `nodes.<id>.status`, `.headers` and `.body` (JSON parsed), and `responseMapping`
- * copies parts of a JSON response into variables. Private and internal addresses are refused
- * unless the workspace allows them.
- */
-export const httpRequestNode = actionNode<HttpRequestParams>({
+const SPEC: Omit<ActionNodeSpec<HttpRequestParams>, 'execute'> = {
   type: 'http_request',
   typeVersion: 1,
   category: 'integration',
@@ -59,5 +55,24 @@ export const httpRequestNode = actionNode<HttpRequestParams>({
   outputs: ['success', 'error'],
   failureOutput: 'error',
   writesVariables: ['responseMapping.variable'],
-  execute: performRequest,
-});
+};
+
+/**
+ * Builds the `http_request` node with its own address guard: the resolver it checks and connects
+ * with (for example a caching or DNS-over-HTTPS one) and the test of which addresses to refuse.
+ * {@link httpRequestNode} is this with the system resolver and {@link isBlockedAddress}.
+ *
+ * @example
+ * const node = createHttpRequestNode({ resolve: (host) => myResolver.addresses(host) });
+ */
+export function createHttpRequestNode(guard: AddressGuardOptions = {}): ExecutableNodeDefinition {
+  return actionNode<HttpRequestParams>({ ...SPEC, execute: (ctx, params) => performRequest(ctx, params, guard) });
+}
+
+/**
+ * HTTP request: calls a web API and continues on `success` (2xx) or `error`. The response is
+ * available as `nodes.<id>.status`, `.headers` and `.body` (JSON parsed), and `responseMapping`
+ * copies parts of a JSON response into variables. Private and internal addresses are refused
+ * unless the workspace allows them.
+ */
+export const httpRequestNode = createHttpRequestNode();

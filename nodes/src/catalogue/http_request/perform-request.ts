@@ -1,6 +1,6 @@
 import { readPath, type JsonObject, type JsonValue } from '@convoflow/engine';
 import type { NodeExecutionContext, NodeResult } from '../../types.js';
-import { checkUrl } from './address-guard.js';
+import { checkUrl, type AddressGuardOptions } from './address-guard.js';
 import { readCapped } from './read-body.js';
 
 /** Params of `http_request`, as rendered. */
@@ -41,8 +41,10 @@ const failure = (code: string, message: string, extra: JsonObject = {}): NodeRes
  * leaves by `success` with `{status, headers, body}` and the mapped variables; anything else by
  * `error` with `{error: {code, message}}` and, for an HTTP error, the status and the start of the
  * body.
+ *
+ * @param guard what the address guard resolves and refuses with (defaults: system DNS, {@link isBlockedAddress}).
  */
-export async function performRequest(ctx: NodeExecutionContext, params: HttpRequestParams): Promise<NodeResult> {
+export async function performRequest(ctx: NodeExecutionContext, params: HttpRequestParams, guard: AddressGuardOptions = {}): Promise<NodeResult> {
   const timeoutMs = Math.min(Math.max(params.timeoutMs ?? HTTP_LIMITS.defaultTimeoutMs, 1), HTTP_LIMITS.maxTimeoutMs);
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = AbortSignal.any([ctx.signal, timeout]);
@@ -53,7 +55,7 @@ export async function performRequest(ctx: NodeExecutionContext, params: HttpRequ
   let response: Response | undefined;
   try {
     for (let hop = 0; ; hop++) {
-      const checked = await checkUrl(target, ctx.config.allowPrivateNetwork);
+      const checked = await checkUrl(target, ctx.config.allowPrivateNetwork, guard);
       if ('refusal' in checked) return failure(checked.refusal.code, checked.refusal.message);
       if (body === undefined) headers.delete('content-type');
       response = await ctx.fetch(checked.url, { method, headers, body, redirect: 'manual', signal });
