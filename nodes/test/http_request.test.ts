@@ -1,12 +1,22 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { nodeCompleted, type JsonObject } from '@convoflow/engine';
-import { HTTP_LIMITS, httpRequestNode, isBlockedAddress, TEST_NOW, type HttpRequestParams } from '../src/index.js';
+import {
+  createHttpRequestNode,
+  HTTP_LIMITS,
+  httpRequestNode,
+  isBlockedAddress,
+  TEST_NOW,
+  type AddressGuardOptions,
+  type HttpRequestParams,
+} from '../src/index.js';
 import { assertValidParams, enter, on, scopeFor } from './support/behaviour.js';
 import { executionContext } from './support/execution-context.js';
 
 let server: Server;
 let base: string;
+/** Paths the local server was asked for, to prove a refused request never reached it. */
+const served: string[] = [];
 
 const readBody = async (req: IncomingMessage): Promise<string> => {
   let text = '';
@@ -17,6 +27,7 @@ const readBody = async (req: IncomingMessage): Promise<string> => {
 beforeAll(async () => {
   server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    served.push(url.pathname);
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-request-id': 'req-1', 'set-cookie': 'secret=1' });
       res.end(JSON.stringify(body));
@@ -53,6 +64,9 @@ beforeAll(async () => {
       case '/huge-declared':
         res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(5 * 1024 * 1024) });
         return res.end('short');
+      case '/redirect-to':
+        res.writeHead(302, { location: url.searchParams.get('to') ?? '/' });
+        return res.end();
       case '/large-json':
         return json(200, { blob: 'y'.repeat(HTTP_LIMITS.maxStoredBodyChars), id: 'L1' });
       default:
@@ -68,10 +82,10 @@ afterAll(async () => {
   await new Promise<void>((done) => server.close(() => done()));
 });
 
-const run = (params: HttpRequestParams, allowPrivateNetwork = true, signal?: AbortSignal) => {
-  assertValidParams(httpRequestNode, params as unknown as JsonObject);
+const run = (params: HttpRequestParams, allowPrivateNetwork = true, signal?: AbortSignal, node = httpRequestNode) => {
+  assertValidParams(node, params as unknown as JsonObject);
   const ctx = executionContext(signal ? { allowPrivateNetwork, signal } : { allowPrivateNetwork });
-  const execute = httpRequestNode.execute;
+  const execute = node.execute;
   if (!execute) throw new Error('http_request has no execute');
   return execute(ctx, params as unknown as JsonObject);
 };
@@ -206,5 +220,108 @@ describe('http_request node: address guard', () => {
     const allowed = ['8.8.8.8', '1.1.1.1', '172.15.255.255', '172.32.0.1', '100.128.0.1', '192.169.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', '2002:0808:0808::1'];
     expect(blocked.filter((ip) => !isBlockedAddress(ip))).toEqual([]);
     expect(allowed.filter((ip) => isBlockedAddress(ip))).toEqual([]);
+  });
+});
+
+describe('http_request node: DNS rebinding', () => {
+  // A public-looking address: the guard's check sees it, but no connection is ever made to it
+  // (the connect-time lookup either refuses or gets a loopback address).
+  const PUBLIC = '93.184.216.34';
+
+  /** A resolver that answers `first` once, then `then` on every later call, counting calls. */
+  const rebinding = (first: string, then: string) => {
+    const calls: string[] = [];
+    const resolve = async (host: string): Promise<string[]> => {
+      calls.push(host);
+      return [calls.length === 1 ? first : then];
+    };
+    return { calls, resolve };
+  };
+
+  const nodeWith = (guard: AddressGuardOptions) => createHttpRequestNode(guard);
+
+  it('should refuse a host that answers a public address to the check and 127.0.0.1 to the connection', async () => {
+    const dns = rebinding(PUBLIC, '127.0.0.1');
+    served.length = 0;
+    // "localhost" so that a fetch doing its own lookup after the check (the unpinned code path
+    // before this fix) would reach the server: that path leaves by success with the order.
+    const url = `http://localhost:${new URL(base).port}/orders/A1`;
+    const result = await run({ method: 'GET', url }, false, undefined, nodeWith({ resolve: dns.resolve }));
+    expect(result).toEqual({
+      output: 'error',
+      data: {
+        error: {
+          code: 'blocked_address',
+          message: 'localhost resolves to 127.0.0.1, a private or reserved address; a workspace admin can allow private networks',
+        },
+      },
+    });
+    expect(dns.calls).toEqual(['localhost', 'localhost']);
+    expect(served).toEqual([]);
+  });
+
+  it('should reach the local server when the workspace allows private networks, whatever the resolver answers', async () => {
+    const dns = rebinding(PUBLIC, '127.0.0.1');
+    served.length = 0;
+    const url = `http://localhost:${new URL(base).port}/orders/A1`;
+    const result = await run({ method: 'GET', url }, true, undefined, nodeWith({ resolve: dns.resolve }));
+    expect(result).toMatchObject({ output: 'success', data: { status: 200, body: { data: { status: 'shipped' } } } });
+    expect(served).toEqual(['/orders/A1']);
+    // No filtering, so no guard lookups: the request resolves the host as it always did.
+    expect(dns.calls).toEqual([]);
+  });
+
+  describe('with a guard that lets 127.0.0.1 through (standing in for a public server)', () => {
+    const port = () => new URL(base).port;
+    /** api.test is the local server; rebind.test answers a public address once, then 127.0.0.2. */
+    const guard = (): AddressGuardOptions & { calls: string[] } => {
+      const calls: string[] = [];
+      return {
+        calls,
+        isBlocked: (address) => address !== '127.0.0.1' && isBlockedAddress(address),
+        resolve: async (host) => {
+          calls.push(host);
+          if (host === 'api.test') return ['127.0.0.1'];
+          return [calls.filter((h) => h === host).length === 1 ? PUBLIC : '127.0.0.2'];
+        },
+      };
+    };
+
+    it('should connect to the checked address and keep the original Host header', async () => {
+      const g = guard();
+      const result = await run({ method: 'POST', url: `http://api.test:${port()}/echo`, body: '{}' }, false, undefined, nodeWith(g));
+      expect(result).toMatchObject({ output: 'success', data: { status: 201 } });
+      expect(((result.data?.body as JsonObject).headers as JsonObject).host).toBe(`api.test:${port()}`);
+      expect(g.calls).toEqual(['api.test', 'api.test']);
+    });
+
+    it('should refuse a redirect to a blocked address', async () => {
+      served.length = 0;
+      const to = encodeURIComponent(`http://127.0.0.2:${port()}/orders/A1`);
+      const result = await run({ method: 'GET', url: `http://api.test:${port()}/redirect-to?to=${to}` }, false, undefined, nodeWith(guard()));
+      expect(result).toMatchObject({
+        output: 'error',
+        data: { error: { code: 'blocked_address', message: expect.stringContaining('127.0.0.2 resolves to 127.0.0.2') } },
+      });
+      expect(served).toEqual(['/redirect-to']);
+    });
+
+    it('should refuse a redirect to a host that rebinds to a blocked address between the check and the connection', async () => {
+      served.length = 0;
+      const g = guard();
+      const to = encodeURIComponent(`http://rebind.test:${port()}/orders/A1`);
+      const result = await run({ method: 'GET', url: `http://api.test:${port()}/redirect-to?to=${to}` }, false, undefined, nodeWith(g));
+      expect(result).toEqual({
+        output: 'error',
+        data: {
+          error: {
+            code: 'blocked_address',
+            message: 'rebind.test resolves to 127.0.0.2, a private or reserved address; a workspace admin can allow private networks',
+          },
+        },
+      });
+      expect(g.calls).toEqual(['api.test', 'api.test', 'rebind.test', 'rebind.test']);
+      expect(served).toEqual(['/redirect-to']);
+    });
   });
 });

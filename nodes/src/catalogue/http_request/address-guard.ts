@@ -155,7 +155,9 @@ export async function checkHost(host: string, options: AddressGuardOptions = {})
  * Checks that a URL may be requested: http or https, no credentials in it, and (unless private
  * networks are allowed) a host whose every resolved address is public (see {@link checkHost}).
  *
- * This check alone does not stop DNS rebinding: fetch resolves the host again when it connects.
+ * This check alone does not stop DNS rebinding (fetch resolves the host again when it connects), so
+ * requests also connect through `createPinnedDispatcher` (pinned-dispatcher.ts), whose lookup
+ * repeats {@link checkHost} and hands the socket only addresses that passed it.
  */
 export async function checkUrl(
   raw: string,

@@ -73,6 +73,7 @@ export function createHttpRequestNode(guard: AddressGuardOptions = {}): Executab
  * HTTP request: calls a web API and continues on `success` (2xx) or `error`. The response is
  * available as `nodes.<id>.status`, `.headers` and `.body` (JSON parsed), and `responseMapping`
  * copies parts of a JSON response into variables. Private and internal addresses are refused
- * unless the workspace allows them.
+ * unless the workspace allows them: checked before the request and each redirect, and again when
+ * a connection is opened, which then goes to the address that passed (no DNS rebinding).
  */
 export const httpRequestNode = createHttpRequestNode();

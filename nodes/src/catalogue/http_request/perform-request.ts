@@ -1,6 +1,7 @@
 import { readPath, type JsonObject, type JsonValue } from '@convoflow/engine';
 import type { NodeExecutionContext, NodeResult } from '../../types.js';
 import { checkUrl, type AddressGuardOptions } from './address-guard.js';
+import { createPinnedDispatcher } from './pinned-dispatcher.js';
 import { readCapped } from './read-body.js';
 
 /** Params of `http_request`, as rendered. */
@@ -34,15 +35,21 @@ const failure = (code: string, message: string, extra: JsonObject = {}): NodeRes
   data: { error: { code, message }, ...extra },
 });
 
+/** fetch's init with undici's `dispatcher`, which the DOM typing of RequestInit does not list. */
+type DispatchedRequestInit = RequestInit & { dispatcher?: ReturnType<typeof createPinnedDispatcher>['dispatcher'] };
+
 /**
  * Performs the request of an `http_request` node: refuses non-http(s) URLs and (unless the
  * workspace allows private networks) hosts resolving to private addresses, including after each
- * redirect, which it follows itself (at most 5). Caps the time and the response size. A 2xx
- * leaves by `success` with `{status, headers, body}` and the mapped variables; anything else by
- * `error` with `{error: {code, message}}` and, for an HTTP error, the status and the start of the
- * body.
+ * redirect, which it follows itself (at most 5). The check is made before each hop and again
+ * when a connection is opened, and the connection goes to the address that passed (see
+ * {@link createPinnedDispatcher}), so DNS rebinding cannot slip a private address in between.
+ * Caps the time and the response size. A 2xx leaves by `success` with `{status, headers, body}`
+ * and the mapped variables; anything else by `error` with `{error: {code, message}}` and, for an
+ * HTTP error, the status and the start of the body.
  *
- * @param guard what the address guard resolves and refuses with (defaults: system DNS, {@link isBlockedAddress}).
+ * @param guard what the address guard resolves with and refuses (defaults: the system resolver and
+ *   `isBlockedAddress`); used for the check before each hop and for the connect-time lookup.
  */
 export async function performRequest(ctx: NodeExecutionContext, params: HttpRequestParams, guard: AddressGuardOptions = {}): Promise<NodeResult> {
   const timeoutMs = Math.min(Math.max(params.timeoutMs ?? HTTP_LIMITS.defaultTimeoutMs, 1), HTTP_LIMITS.maxTimeoutMs);
@@ -53,12 +60,16 @@ export async function performRequest(ctx: NodeExecutionContext, params: HttpRequ
   let body: string | undefined = method === 'GET' ? undefined : params.body;
   let target = params.url;
   let response: Response | undefined;
+  // ctx.fetch must honour `dispatcher` (Node's and undici's fetch do) for the pin to hold.
+  const pinned = ctx.config.allowPrivateNetwork ? undefined : createPinnedDispatcher(guard);
   try {
     for (let hop = 0; ; hop++) {
       const checked = await checkUrl(target, ctx.config.allowPrivateNetwork, guard);
       if ('refusal' in checked) return failure(checked.refusal.code, checked.refusal.message);
       if (body === undefined) headers.delete('content-type');
-      response = await ctx.fetch(checked.url, { method, headers, body, redirect: 'manual', signal });
+      const init: DispatchedRequestInit = { method, headers, body, redirect: 'manual', signal };
+      if (pinned) init.dispatcher = pinned.dispatcher;
+      response = await ctx.fetch(checked.url, init);
       const location = response.headers.get('location');
       if (response.status < 300 || response.status > 399 || response.status === 304 || !location) break;
       await response.body?.cancel().catch(() => undefined);
@@ -91,10 +102,14 @@ export async function performRequest(ctx: NodeExecutionContext, params: HttpRequ
     for (const { path, variable } of mapping) vars[variable] = readPath(parsed, path) ?? null;
     return { output: 'success', data, set: { vars } };
   } catch (err) {
+    const refusal = pinned?.refusal();
+    if (refusal) return failure(refusal.code, refusal.message);
     if (timeout.aborted) return failure('timeout', `no complete response within ${timeoutMs} ms`);
     if (ctx.signal.aborted) return failure('aborted', 'the request was cancelled');
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     return failure('network_error', cause?.message ?? (err as Error).message, cause?.code ? { errno: cause.code } : {});
+  } finally {
+    await pinned?.dispatcher.destroy().catch(() => undefined);
   }
 }
 
