@@ -46,7 +46,11 @@ export function mountRoute(app: Application, route: RouteSpec, deps: MountDeps):
         query = checked.value;
       }
       const controller = new AbortController();
-      res.on('close', () => controller.abort());
+      // Only a client that went away aborts: 'close' also follows every normal finish, and an abort
+      // builds a DOMException with a stack trace (measurable at thousands of requests a second).
+      res.on('close', () => {
+        if (!res.writableFinished) controller.abort();
+      });
       const reply = await route.handle({ req, auth, body, query, params: { ...req.params } as Record<string, string>, signal: controller.signal });
       send(res, reply);
     } catch (err) {
