@@ -50,7 +50,7 @@ export interface RuntimeOptions {
 /** Pending entries of one ordering key read per query. */
 const KEY_BATCH = 32;
 /** Channel identities whose contact id is kept (~200 bytes each); the map is cleared when full. */
-const CONTACT_ID_CACHE = 100_000;
+const CONTACT_ID_CACHE = 10_000;
 
 const cronId = (workspaceId: string, flowId: string, triggerId: string): string => `${workspaceId}/${flowId}/${triggerId}`;
 
