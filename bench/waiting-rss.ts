@@ -20,8 +20,7 @@
  *                                          [--data-root DIR]
  *
  * SQLITE_SYNCHRONOUS defaults to NORMAL here: durability does not change what is held in memory,
- * and FULL syncs the disk at every commit, which makes creating 100,000 runs take hours on this
- * machine's disk (see bench/http.ts for what FULL costs).
+ * and FULL's WAL syncs only slow the intake down (see bench/http.ts for what FULL costs).
  */
 import { loadavg } from 'node:os';
 import { waitingFlow, publishFlow } from './support/flows.js';
