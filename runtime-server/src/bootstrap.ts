@@ -11,7 +11,8 @@ import { seedDemo, type DemoSeed } from './demo/seed-demo.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createRuntime, type Runtime } from './runtime/create-runtime.js';
-import { createAgendaScheduler, SqliteAgendaBackend, createMongoSchedulerBackend } from './scheduler/index.js';
+import { createAgendaScheduler } from './scheduler/agenda-scheduler.js';
+import { SqliteAgendaBackend } from './scheduler/sqlite/sqlite-agenda-backend.js';
 import { createStore } from './storage/create-store.js';
 import type { StoragePort } from './storage/storage-port.js';
 
@@ -40,7 +41,8 @@ export async function bootstrap(
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const catalogue = options.catalogue ?? builtinCatalogue;
   const metrics = createMetrics();
-  const store = createStore(
+  // MongoDB's modules load only when MongoDB is configured: the SQLite default does not carry them.
+  const store = await createStore(
     config.mongodbUri
       ? { mongodbUri: config.mongodbUri }
       : { sqliteFile: config.sqliteFile, synchronous: config.sqliteSynchronous },
@@ -48,7 +50,9 @@ export async function bootstrap(
   await store.migrate();
 
   const backend =
-    store.kind === 'sqlite' ? new SqliteAgendaBackend(store.db) : createMongoSchedulerBackend(config.mongodbUri ?? '');
+    store.kind === 'sqlite'
+      ? new SqliteAgendaBackend(store.db)
+      : (await import('./scheduler/mongo-backend.js')).createMongoSchedulerBackend(config.mongodbUri ?? '');
   const scheduler = createAgendaScheduler({
     backend,
     processEvery: config.schedulerPollMs,

@@ -177,14 +177,14 @@ describe('sqlite store', () => {
 describe('createStore', () => {
   it('should open SQLite at the given file even when MONGODB_URI is set', async () => {
     const file = tempFile();
-    const store = createStore({ sqliteFile: file, synchronous: 'NORMAL' }, { MONGODB_URI: 'mongodb://127.0.0.1:1/x' });
+    const store = await createStore({ sqliteFile: file, synchronous: 'NORMAL' }, { MONGODB_URI: 'mongodb://127.0.0.1:1/x' });
     expect(store.kind).toBe('sqlite');
     if (store.kind === 'sqlite') expect(store.file).toBe(file);
     await store.close();
   });
 
   it('should pick MongoDB when MONGODB_URI is set and no file is given', async () => {
-    const store = createStore({}, { MONGODB_URI: 'mongodb://127.0.0.1:1/convoflow' });
+    const store = await createStore({}, { MONGODB_URI: 'mongodb://127.0.0.1:1/convoflow' });
     expect(store.kind).toBe('mongo');
     await store.close();
   });

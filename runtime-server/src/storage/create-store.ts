@@ -1,4 +1,4 @@
-import { createMongoStore, type MongoStore } from './mongoose/mongo-store.js';
+import type { MongoStore } from './mongoose/mongo-store.js';
 import { createSqliteStore, type SqliteStore } from './sqlite/sqlite-store.js';
 
 /** Where the store lives. Everything is optional: see `createStore` for the defaults. */
@@ -23,17 +23,21 @@ export const DEFAULT_SQLITE_FILE = './data/convoflow.db';
  * `config.sqliteFile` when given, else MongoDB when the `MONGODB_URI` environment variable is set,
  * else SQLite at `./data/convoflow.db`. An explicit SQLite file wins over the environment, so tests
  * that ask for a temp file get one even where `MONGODB_URI` is set. Call `migrate()` before use.
+ * The MongoDB adapter (mongoose and its driver, ~37 MB of RSS) is loaded only when it is picked.
  *
  * @example
  * ```ts
- * const store = createStore({ sqliteFile: './data/convoflow.db' });
+ * const store = await createStore({ sqliteFile: './data/convoflow.db' });
  * await store.migrate();
  * if (store.kind === 'sqlite') shareWithScheduler(store.db);
  * ```
  */
-export function createStore(config: StoreConfig = {}, env: NodeJS.ProcessEnv = process.env): SqliteStore | MongoStore {
+export async function createStore(config: StoreConfig = {}, env: NodeJS.ProcessEnv = process.env): Promise<SqliteStore | MongoStore> {
   const uri = config.mongodbUri ?? (config.sqliteFile === undefined ? env.MONGODB_URI : undefined);
-  if (uri) return createMongoStore({ uri, ...(config.mongodbDbName ? { dbName: config.mongodbDbName } : {}) });
+  if (uri) {
+    const { createMongoStore } = await import('./mongoose/mongo-store.js');
+    return createMongoStore({ uri, ...(config.mongodbDbName ? { dbName: config.mongodbDbName } : {}) });
+  }
   return createSqliteStore({
     file: config.sqliteFile ?? DEFAULT_SQLITE_FILE,
     ...(config.synchronous ? { synchronous: config.synchronous } : {}),
