@@ -1,7 +1,7 @@
 import { readPath, type JsonObject, type JsonValue } from '@convoflow/engine';
 import type { NodeExecutionContext, NodeResult } from '../../types.js';
 import { checkUrl, type AddressGuardOptions } from './address-guard.js';
-import { createPinnedDispatcher } from './pinned-dispatcher.js';
+import type { createPinnedDispatcher } from './pinned-dispatcher.js';
 import { readCapped } from './read-body.js';
 
 /** Params of `http_request`, as rendered. */
@@ -61,7 +61,8 @@ export async function performRequest(ctx: NodeExecutionContext, params: HttpRequ
   let target = params.url;
   let response: Response | undefined;
   // ctx.fetch must honour `dispatcher` (Node's and undici's fetch do) for the pin to hold.
-  const pinned = ctx.config.allowPrivateNetwork ? undefined : createPinnedDispatcher(guard);
+  // undici (~19 MB of RSS) loads with the first guarded request, not with every server start.
+  const pinned = ctx.config.allowPrivateNetwork ? undefined : (await import('./pinned-dispatcher.js')).createPinnedDispatcher(guard);
   try {
     for (let hop = 0; ; hop++) {
       const checked = await checkUrl(target, ctx.config.allowPrivateNetwork, guard);
