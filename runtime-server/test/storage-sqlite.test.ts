@@ -24,6 +24,25 @@ describeStorageContract('sqlite (temp file)', async () => {
 });
 
 describe('sqlite store', () => {
+  it('should hand out every key\'s head when a few keys with deep backlogs come first', async () => {
+    const store = createSqliteStore({ file: tempFile(), synchronous: 'NORMAL' });
+    await store.migrate();
+    // 600 entries of one contact, then one each of two others: more than the arrival-order scan reads.
+    await Promise.all(Array.from({ length: 600 }, (_, i) => store.journal.append(journalInput(`hot-${i}`, 'hot', i))));
+    await store.journal.append(journalInput('b-0', 'b', 1_000));
+    await store.journal.append(journalInput('c-0', 'c', 1_001));
+    expect((await store.journal.nextPending(64, 5_000)).map((e) => e.id)).toEqual(['hot-0', 'b-0', 'c-0']);
+    expect((await store.journal.nextPending(2, 5_000)).map((e) => e.id)).toEqual(['hot-0', 'b-0']);
+    // Once found in arrival order, no grouping of the whole backlog is needed.
+    const plan = store.db
+      .prepare(`EXPLAIN QUERY PLAN SELECT * FROM journal WHERE status = 'pending' ORDER BY seq LIMIT 8`)
+      .all()
+      .map((r) => (r as { detail: string }).detail)
+      .join('; ');
+    expect(plan).toContain('journal_pending_seq');
+    await store.close();
+  });
+
   it('should acknowledge journal appends only after a WAL sync, one sync for a burst of appends', async () => {
     const store = createSqliteStore({ file: tempFile() });
     await store.migrate();
@@ -65,7 +84,7 @@ describe('sqlite store', () => {
     expect((await store.journal.append(journalInput('j1', 'k', 1))).inserted).toBe(true);
     expect(store.db.pragma('synchronous', { simple: true })).toBe(1);
     expect(store.walSyncs()).toBe(1);
-    expect(store.db.prepare('SELECT version FROM schema_migrations').pluck().all()).toEqual([1]);
+    expect(store.db.prepare('SELECT version FROM schema_migrations').pluck().all()).toEqual([1, 2]);
     await store.close();
   });
 

@@ -184,6 +184,13 @@ CREATE TABLE messages (
 CREATE INDEX messages_by_contact ON messages(workspace_id, contact_id, seq);
 `,
   },
+  {
+    version: 2,
+    name: 'pending journal entries in arrival order',
+    // Finding each contact's oldest pending entry grouped the whole pending index per tick: 29 ms
+    // with 100,000 pending. In arrival order the first rows are the heads a tick needs.
+    sql: `CREATE INDEX journal_pending_seq ON journal(seq, ordering_key) WHERE status = 'pending';`,
+  },
 ];
 
 /**

@@ -42,6 +42,7 @@ import {
   toRun,
   toStepLog,
   toWorkspace,
+  type JournalRow,
   type RunRow,
 } from './rows.js';
 import { prepareStatements, type Statements } from './statements.js';
@@ -108,6 +109,9 @@ export interface SqliteStore extends StoragePort {
     get(runId: string, seq: number): Promise<StoredOutboxEntry | undefined>;
   };
 }
+
+/** Pending rows read in arrival order per head wanted, before falling back to a per-key lookup. */
+const HEAD_SCAN_FACTOR = 8;
 
 /** Pages freed per incremental-vacuum statement (4 MB at the default page size). */
 const VACUUM_CHUNK_PAGES = 1024;
@@ -493,6 +497,29 @@ class SqliteStoreImpl implements SqliteStore {
   }
 
   /**
+   * The oldest pending entry of up to `limit` unleased ordering keys, oldest first. Read in arrival
+   * order, where the first rows are the heads (a key's first row in that order is its oldest), so a
+   * tick costs the same whatever the backlog. When a few keys with deep backlogs fill the whole
+   * scan, every key's head is looked up instead (the cost grows with the backlog), so the other
+   * keys are not starved behind them.
+   */
+  private nextPending(limit: number, now: number): JournalRow[] {
+    if (limit === 0) return [];
+    const scan = limit * HEAD_SCAN_FACTOR;
+    const rows = this.q.pendingKeysInArrivalOrder.all(now, scan);
+    const heads: number[] = [];
+    const keys = new Set<string>();
+    for (const row of rows) {
+      if (keys.has(row.ordering_key)) continue;
+      keys.add(row.ordering_key);
+      heads.push(row.seq);
+      if (heads.length === limit) break;
+    }
+    if (heads.length < limit && rows.length === scan) return this.q.nextPending.all(now, limit);
+    return heads.length === 0 ? [] : this.q.journalBySeqs.all(JSON.stringify(heads));
+  }
+
+  /**
    * Group commit: commits several steps in ONE transaction (one WAL sync under `FULL`), each in its
    * own savepoint, so a commit that fails (say `LEASE_LOST`) is rolled back alone and the others
    * still land. Returns, per commit and in order, `undefined` when it was written or the error that
@@ -571,7 +598,7 @@ class SqliteStoreImpl implements SqliteStore {
   journal: SqliteStore['journal'] = {
     // Appends in the same turn of the event loop share a transaction and a sync (GroupCommit).
     append: (entry) => this.#appends.add(entry),
-    nextPending: async (limit, now) => guard(() => this.q.nextPending.all(now, Math.max(0, limit)).map(toJournal)),
+    nextPending: async (limit, now) => guard(() => this.nextPending(Math.max(0, limit), now).map(toJournal)),
     pendingForKey: async (orderingKey, limit) =>
       guard(() => this.q.pendingForKey.all(orderingKey, Math.max(0, limit)).map(toJournal)),
     markProcessed: async (id, at) =>

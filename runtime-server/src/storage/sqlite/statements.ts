@@ -168,6 +168,17 @@ export function prepareStatements(db: Db) {
        ORDER BY j.seq
        LIMIT ?`,
     ),
+    /** Read from the covering index only: the full rows are fetched for the heads alone. */
+    pendingKeysInArrivalOrder: db.prepare<[number, number], { seq: number; ordering_key: string }>(
+      `SELECT seq, ordering_key FROM journal j
+       WHERE status = 'pending'
+         AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.key = j.ordering_key AND l.until >= ?)
+       ORDER BY seq
+       LIMIT ?`,
+    ),
+    journalBySeqs: db.prepare<[string], JournalRow>(
+      'SELECT * FROM journal WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq',
+    ),
     pendingForKey: db.prepare<[string, number], JournalRow>(
       `SELECT * FROM journal WHERE ordering_key = ? AND status = 'pending' ORDER BY seq LIMIT ?`,
     ),
