@@ -10,7 +10,7 @@ describe('CommitBatch', () => {
     const batch = new CommitBatch(store);
     const landed: string[] = [];
     const commitOf = (runId: string, leaseKey: string) =>
-      stepCommit({ leaseKey, run: runRecord({ id: runId }), stepLog: { ...stepLog(0, 'waiting'), runId } });
+      stepCommit({ leaseKey, run: runRecord({ id: runId }), stepLogs: [{ ...stepLog(0, 'waiting'), runId }] });
     batch.add(commitOf('run-a', 'ws/c1'), 'entry-a', () => landed.push('a'));
     batch.add(commitOf('run-b', 'ws/not-leased'), 'entry-b', () => landed.push('b'));
     batch.add(commitOf('run-c', 'ws/c2'), 'entry-c', () => landed.push('c'));

@@ -112,6 +112,42 @@ describe('the durable runtime with the demo flows', () => {
     await say('erin', 'good morning');
     expect(await transcript('erin')).toEqual(['How can I help?']);
   });
+
+  it('should record simulator sends with the step that made them and carry the run on in the same commit', async () => {
+    const sends = 20;
+    await publish({
+      id: 'many-sends',
+      name: 'Many sends',
+      triggers: [{ id: 't', type: 'keyword', params: { keywords: ['count'], match: 'exact' } }],
+      nodes: Array.from({ length: sends }, (_, i) => ({
+        id: `s${i}`,
+        type: 'send_text',
+        typeVersion: 1,
+        position: { x: i * 200, y: 0 },
+        params: { text: `line ${i}` },
+      })),
+      edges: Array.from({ length: sends - 1 }, (_, i) => ({ id: `e${i}`, source: `s${i}`, sourceOutput: 'sent', target: `s${i + 1}` })),
+      variables: [],
+      settings: { channels: ['simulator'], defaultReplyTimeout: 'PT1H', honourInterruptKeywords: true, onWaitingRunExpired: 'resume' },
+    });
+    await say('fred', 'count');
+    expect(await transcript('fred')).toEqual(Array.from({ length: sends }, (_, i) => `line ${i}`));
+
+    const runs = await request(server.app).get('/api/runs').query({ flowId: 'many-sends' }).set(auth()).expect(200);
+    const [run] = runs.body.items as Array<{ id: string; status: string }>;
+    expect(run?.status).toBe('done');
+    const steps = await server.store.runs.stepLog(run!.id);
+    // One step per send plus the start, numbered without gaps, whichever way each send went.
+    expect(steps.map((s) => s.stepNo)).toEqual(Array.from({ length: sends + 1 }, (_, i) => i));
+    expect(steps.slice(1).every((s) => s.event === 'node.completed')).toBe(true);
+    // The first commit records sends by itself up to its cap; the sends after it go through the
+    // outbox (the flow must commit now and then), and the sink of both is the same transcript.
+    const outboxed = await Promise.all(steps.map((_, seq) => server.store.outbox.get(run!.id, seq + 1)));
+    const viaOutbox = outboxed.filter((e) => e !== undefined);
+    expect(viaOutbox.length).toBeGreaterThan(0);
+    expect(viaOutbox.length).toBeLessThan(sends);
+    expect(await server.store.outbox.get(run!.id, 1)).toBeUndefined();
+  });
 });
 
 describe('metrics', () => {

@@ -258,15 +258,15 @@ export function describeStorageContract(
           idempotencyKey: 'msg:simulator:1',
           at: 90,
         };
-        await expect(store.commitStep(stepCommit({ message: inbound }))).rejects.toMatchObject({ code: 'LEASE_LOST' });
+        await expect(store.commitStep(stepCommit({ messages: [inbound] }))).rejects.toMatchObject({ code: 'LEASE_LOST' });
         expect(await store.messages.list('ws', 'c1')).toEqual([]);
         await store.leases.acquire('ws/c1', 'p1', 100, 200);
-        await store.commitStep(stepCommit({ message: inbound }));
+        await store.commitStep(stepCommit({ messages: [inbound] }));
         const listed = await store.messages.list('ws', 'c1');
         expect(listed).toHaveLength(1);
         expect(listed[0]).toMatchObject(inbound);
         await store.commitStep(
-          stepCommit({ run: runRecord({ stepCount: 2 }), isNew: false, stepLog: stepLog(1, 'waiting'), message: inbound }),
+          stepCommit({ run: runRecord({ stepCount: 2 }), isNew: false, stepLogs: [stepLog(1, 'waiting')], messages: [inbound] }),
         );
         expect(await store.messages.list('ws', 'c1')).toEqual(listed);
       });
@@ -280,7 +280,7 @@ export function describeStorageContract(
           stepCommit({
             run: next,
             isNew: false,
-            stepLog: { ...stepLog(1, 'done'), at: 120 },
+            stepLogs: [{ ...stepLog(1, 'done'), at: 120 }],
             effects: [sendEffect(1), sendEffect(2)],
           }),
         );
@@ -302,7 +302,7 @@ export function describeStorageContract(
           stepCommit({
             run: runRecord({ contactId: contact.id, status: 'done', stepCount: 2, updatedAt: 300, endedAt: 300 }),
             isNew: false,
-            stepLog: stepLog(1, 'done'),
+            stepLogs: [stepLog(1, 'done')],
             effects: [sendEffect(2)],
             journalEntryId: 'j1',
             contactChanges: { contactId: contact.id, fields: { plan: 'gold' } },
@@ -330,9 +330,9 @@ export function describeStorageContract(
         await store.leases.acquireMany(['ws/c1', 'ws/c2'], 'p1', 100, 200);
         expect(await store.leases.acquire('ws/c3', 'p2', 100, 200)).toBe(true);
         const results = await store.commitSteps([
-          stepCommit({ run: runRecord({ id: 'run-1' }), stepLog: { ...stepLog(0, 'waiting'), runId: 'run-1' } }),
-          stepCommit({ leaseKey: 'ws/c3', run: runRecord({ id: 'run-3' }), stepLog: { ...stepLog(0, 'waiting'), runId: 'run-3' } }),
-          stepCommit({ leaseKey: 'ws/c2', run: runRecord({ id: 'run-2' }), stepLog: { ...stepLog(0, 'waiting'), runId: 'run-2' } }),
+          stepCommit({ run: runRecord({ id: 'run-1' }), stepLogs: [{ ...stepLog(0, 'waiting'), runId: 'run-1' }] }),
+          stepCommit({ leaseKey: 'ws/c3', run: runRecord({ id: 'run-3' }), stepLogs: [{ ...stepLog(0, 'waiting'), runId: 'run-3' }] }),
+          stepCommit({ leaseKey: 'ws/c2', run: runRecord({ id: 'run-2' }), stepLogs: [{ ...stepLog(0, 'waiting'), runId: 'run-2' }] }),
         ]);
         expect(results.map((r) => (r === undefined ? 'ok' : (r as { code?: string }).code))).toEqual(['ok', 'LEASE_LOST', 'ok']);
         expect((await store.runs.get('ws', 'run-1'))?.id).toBe('run-1');
@@ -365,13 +365,13 @@ export function describeStorageContract(
               leaseKey: 'L',
               leaseOwner: 'p',
               run: runRecord({ id: `r${i}`, status, createdAt: 100 - i, ...(ended ? { endedAt: 200 } : {}) }),
-              stepLog: { ...stepLog(0, status), runId: `r${i}` },
+              stepLogs: [{ ...stepLog(0, status), runId: `r${i}` }],
               effects: [],
             }),
           );
         }
         await store.commitStep(
-          stepCommit({ leaseKey: 'L', leaseOwner: 'p', run: runRecord({ id: 'x', workspaceId: 'ws-other' }), stepLog: { ...stepLog(0, 'waiting'), runId: 'x', workspaceId: 'ws-other' }, effects: [] }),
+          stepCommit({ leaseKey: 'L', leaseOwner: 'p', run: runRecord({ id: 'x', workspaceId: 'ws-other' }), stepLogs: [{ ...stepLog(0, 'waiting'), runId: 'x', workspaceId: 'ws-other' }], effects: [] }),
         );
         expect((await store.runs.listActiveForContact('ws', 'c1')).map((r) => r.id)).toEqual(['r5', 'r1', 'r0']);
         expect(await store.runs.listActiveForContact('ws', 'c2')).toEqual([]);
@@ -387,7 +387,7 @@ export function describeStorageContract(
               leaseKey: 'L',
               leaseOwner: 'p',
               run: runRecord({ id: `r${i}`, flowId: i % 3 === 0 ? 'fa' : 'fb', contactId: `c${i % 2}`, createdAt: 1000 + i }),
-              stepLog: { ...stepLog(0, 'waiting'), runId: `r${i}` },
+              stepLogs: [{ ...stepLog(0, 'waiting'), runId: `r${i}` }],
               effects: [],
             }),
           );
@@ -625,7 +625,7 @@ export function describeStorageContract(
         await store.flows.publish('ws-a', 'f1', 'x', 2);
         const contact = await store.contacts.create('ws-a', { name: 'Ann' }, [{ channel: 'sms', externalId: '1' }], 1);
         await store.leases.acquire('L', 'p', 0, 1e12);
-        await store.commitStep(stepCommit({ leaseKey: 'L', leaseOwner: 'p', run: runRecord({ workspaceId: 'ws-a', contactId: contact.id }), stepLog: { ...stepLog(0, 'waiting'), workspaceId: 'ws-a' } }));
+        await store.commitStep(stepCommit({ leaseKey: 'L', leaseOwner: 'p', run: runRecord({ workspaceId: 'ws-a', contactId: contact.id }), stepLogs: [{ ...stepLog(0, 'waiting'), workspaceId: 'ws-a' }] }));
 
         expect(await store.flows.get('ws-b', 'f1')).toBeUndefined();
         expect(await store.flows.list('ws-b')).toEqual([]);
@@ -659,7 +659,7 @@ export function describeStorageContract(
               leaseKey: 'L',
               leaseOwner: 'p',
               run: runRecord({ id, status, createdAt: at, updatedAt: at, ...(endedAt === undefined ? {} : { endedAt }) }),
-              stepLog: { ...stepLog(0, status), runId: id, at },
+              stepLogs: [{ ...stepLog(0, status), runId: id, at }],
               effects: [{ ...sendEffect(1) }],
             }),
           );
@@ -775,7 +775,7 @@ export function stepCommit(over: Partial<StepCommit>): StepCommit {
     isNew: true,
     leaseOwner: 'p1',
     leaseKey: 'ws/c1',
-    stepLog: stepLog(0, 'waiting'),
+    stepLogs: [stepLog(0, 'waiting')],
     effects: [sendEffect(1)],
     ...over,
   };

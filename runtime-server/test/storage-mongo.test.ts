@@ -47,7 +47,7 @@ d('mongo store: two connections on one database', () => {
     await b.leases.acquire('ws/c1', 'proc-b', 300, 400);
     await expect(
       a.commitStep(
-        stepCommit({ leaseOwner: 'proc-a', isNew: false, run: runRecord({ stepCount: 2 }), stepLog: stepLog(1, 'waiting'), effects: [sendEffect(2)] }),
+        stepCommit({ leaseOwner: 'proc-a', isNew: false, run: runRecord({ stepCount: 2 }), stepLogs: [stepLog(1, 'waiting')], effects: [sendEffect(2)] }),
       ),
     ).rejects.toMatchObject({ code: 'LEASE_LOST' });
     expect((await b.runs.get('ws', 'run-1'))?.stepCount).toBe(1);

@@ -33,7 +33,7 @@ describe('sqlite retention', () => {
             leaseKey: 'L',
             leaseOwner: 'p',
             run: runRecord({ id, status: 'done', snapshot: { padding }, createdAt: at, updatedAt: at, endedAt: at }),
-            stepLog: { ...stepLog(0, 'done'), runId: id, at },
+            stepLogs: [{ ...stepLog(0, 'done'), runId: id, at }],
             effects: [sendEffect(1)],
             journalEntryId: `j-${c}-${i}`,
           }),

@@ -84,7 +84,18 @@ describe('sqlite store', () => {
     expect((await store.journal.append(journalInput('j1', 'k', 1))).inserted).toBe(true);
     expect(store.db.pragma('synchronous', { simple: true })).toBe(1);
     expect(store.walSyncs()).toBe(1);
-    expect(store.db.prepare('SELECT version FROM schema_migrations').pluck().all()).toEqual([1, 2]);
+    expect(store.db.prepare('SELECT version FROM schema_migrations').pluck().all()).toEqual([1, 2, 3]);
+    await store.close();
+  });
+
+  it("should find a contact's active runs without reading its ended ones", async () => {
+    const store = createSqliteStore({ file: tempFile() });
+    await store.migrate();
+    // A chatty contact piles up ended runs; the lookup every message makes must not walk them.
+    const plan = store.db
+      .prepare(`EXPLAIN QUERY PLAN SELECT * FROM runs WHERE workspace_id = ? AND contact_id = ? AND status IN ('running', 'waiting') ORDER BY created_at, id`)
+      .all('ws', 'c') as Array<{ detail: string }>;
+    expect(plan.map((p) => p.detail)).toEqual(['SEARCH runs USING INDEX runs_active_by_contact (workspace_id=? AND contact_id=?)']);
     await store.close();
   });
 
@@ -121,9 +132,9 @@ describe('sqlite store', () => {
     await store.leases.acquire('ws/c1', 'p1', 0, 1e12);
     await store.leases.acquire('ws/c2', 'someone-else', 0, 1e12);
     const results = await store.commitSteps([
-      stepCommit({ run: runRecord({ id: 'r1' }), stepLog: { ...stepLog(0, 'waiting'), runId: 'r1' } }),
-      stepCommit({ leaseKey: 'ws/c2', run: runRecord({ id: 'r2' }), stepLog: { ...stepLog(0, 'waiting'), runId: 'r2' } }),
-      stepCommit({ run: runRecord({ id: 'r3' }), stepLog: { ...stepLog(0, 'waiting'), runId: 'r3' } }),
+      stepCommit({ run: runRecord({ id: 'r1' }), stepLogs: [{ ...stepLog(0, 'waiting'), runId: 'r1' }] }),
+      stepCommit({ leaseKey: 'ws/c2', run: runRecord({ id: 'r2' }), stepLogs: [{ ...stepLog(0, 'waiting'), runId: 'r2' }] }),
+      stepCommit({ run: runRecord({ id: 'r3' }), stepLogs: [{ ...stepLog(0, 'waiting'), runId: 'r3' }] }),
     ]);
     expect(results.map((r) => (r as { code?: string } | undefined)?.code)).toEqual([undefined, 'LEASE_LOST', undefined]);
     expect(await store.runs.get('ws', 'r1')).toBeDefined();
@@ -163,7 +174,7 @@ describe('sqlite store', () => {
       await b.leases.acquire('ws/c1', 'proc-b', 300, 400);
       await expect(
         a.commitStep(
-          stepCommit({ leaseOwner: 'proc-a', isNew: false, run: runRecord({ stepCount: 2 }), stepLog: stepLog(1, 'waiting'), effects: [sendEffect(2)] }),
+          stepCommit({ leaseOwner: 'proc-a', isNew: false, run: runRecord({ stepCount: 2 }), stepLogs: [stepLog(1, 'waiting')], effects: [sendEffect(2)] }),
         ),
       ).rejects.toMatchObject({ code: 'LEASE_LOST' });
       expect((await b.runs.get('ws', 'run-1'))?.stepCount).toBe(1);

@@ -83,7 +83,8 @@ function replyWaiter(runtime: RuntimePort, workspaceId: string, contact: string,
   let signalled = false;
   let wake: (() => void) | undefined;
   const off = runtime.onMessageStored((e) => {
-    if (e.workspaceId !== workspaceId || e.channel !== 'simulator' || e.externalId !== contact || e.seq <= after) return;
+    if (e.workspaceId !== workspaceId || e.channel !== 'simulator' || e.externalId !== contact) return;
+    if (e.seq !== undefined && e.seq <= after) return;
     signalled = true;
     wake?.();
   });

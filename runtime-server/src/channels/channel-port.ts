@@ -24,6 +24,13 @@ export interface ChannelSendRequest {
 /** One messaging channel's outbound side. Inbound webhooks are routes of their own. */
 export interface ChannelAdapter {
   readonly channel: ChannelId;
+  /**
+   * Delivering on this channel is storing the message in the conversation: nothing leaves the
+   * process (the simulator). The runtime then records such a send in the transaction of the step
+   * that made it and carries the run on, instead of passing it through the outbox; `send` is not
+   * called for it.
+   */
+  readonly deliveredByRecording?: boolean;
   send(request: ChannelSendRequest): Promise<ChannelSendResult>;
 }
 

@@ -18,6 +18,7 @@ import type {
 } from '../storage/storage-port.js';
 import { contactOrderingKey } from '../runtime/ids.js';
 import { toStored } from '../runtime/journal-payloads.js';
+import { outboundRecord, recipientOf, sendCompleted, type SendEffect } from './send-record.js';
 
 export interface EffectRunnerDeps {
   store: StoragePort;
@@ -155,17 +156,16 @@ export const timerJobId = (runId: string, timerId: string): string => `${runId}/
 
 async function send(
   deps: EffectRunnerDeps,
-  effect: Extract<Effect, { type: 'sendMessage' }>,
+  effect: SendEffect,
   run: RunRecord,
   key: string,
 ): Promise<Outcome> {
   const contact = await deps.store.contacts.get(run.workspaceId, run.contactId);
-  const identity =
-    contact?.identities.find((i) => i.channel === run.channel) ?? contact?.identities[0];
+  const identity = contact && recipientOf(contact, run);
   const completed = (output: string, data: JsonObject, record?: OutboundRecord): Outcome => ({
     kind: 'done',
     result: { output, ...data },
-    event: { type: 'node.completed', at: deps.now(), nodeId: effect.nodeId, seq: effect.seq, output, data },
+    event: sendCompleted(effect, output, data, deps.now()),
     ...(record ? { record } : {}),
   });
   if (!contact || !identity) return completed('failed', { reason: 'The contact has no channel to send to' });
@@ -181,22 +181,7 @@ async function send(
   if (result.status === 'failed' && result.retryable) throw new RetryableEffectError(result.reason ?? 'transient send failure');
   // A sent message joins the conversation in the transaction that completes the effect.
   const record: OutboundRecord | undefined =
-    result.status === 'sent'
-      ? {
-          to: identity,
-          message: {
-            workspaceId: run.workspaceId,
-            contactId: contact.id,
-            channel: identity.channel,
-            direction: 'outbound',
-            message: effect.message as unknown as JsonObject,
-            runId: run.id,
-            nodeId: effect.nodeId,
-            idempotencyKey: key,
-            at: deps.now(),
-          },
-        }
-      : undefined;
+    result.status === 'sent' ? { to: identity, message: outboundRecord(run, identity, effect, key, deps.now()) } : undefined;
   return completed(
     result.status,
     {

@@ -90,34 +90,40 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     if (contactIds.size >= CONTACT_ID_CACHE) contactIds.clear();
     contactIds.set(key, contactId);
   };
+  const stored = new EventEmitter<{ message: [MessageStored] }>();
+  // One listener per waiting long poll: hundreds may wait at once.
+  stored.setMaxListeners(0);
+  const announce = (message: Omit<ConversationMessage, 'seq'> & { seq?: number }, to: ContactChannelIdentity) =>
+    stored.emit('message', {
+      workspaceId: message.workspaceId,
+      contactId: message.contactId,
+      channel: message.channel,
+      externalId: to.externalId,
+      ...(message.seq === undefined ? {} : { seq: message.seq }),
+    });
+  // Set when a commit put effects in the outbox: only then is the effect loop woken for them.
+  let effectsQueued = false;
   const processor = new EventProcessor({
     store,
     flows,
     activeFlows,
     workspace,
     catalogue: options.catalogue,
+    channels: options.channels,
     owner,
     now,
     ...(options.hooks?.onRunEnded ? { onRunEnded: options.hooks.onRunEnded } : {}),
-    onStep: (result) => {
-      if (result.effects.length > 0) effectsQueued = true;
+    onEffectsQueued: () => {
+      effectsQueued = true;
+    },
+    onRecordedSend: (message, to) => {
+      options.hooks?.onEffect?.('sendMessage', true);
+      announce(message, to);
     },
   });
-  // Set when a commit put effects in the outbox: only then is the effect loop woken for them.
-  let effectsQueued = false;
-  const stored = new EventEmitter<{ message: [MessageStored] }>();
-  // One listener per waiting long poll: hundreds may wait at once.
-  stored.setMaxListeners(0);
   const effectDeps = {
     store,
-    onMessageStored: (message: ConversationMessage, to: ContactChannelIdentity) =>
-      stored.emit('message', {
-        workspaceId: message.workspaceId,
-        contactId: message.contactId,
-        channel: message.channel,
-        externalId: to.externalId,
-        seq: message.seq,
-      }),
+    onMessageStored: announce,
     catalogue: options.catalogue,
     channels: options.channels,
     scheduler,

@@ -1,4 +1,5 @@
 import {
+  idempotencyKey,
   retry,
   runCancelled,
   messageReceived,
@@ -6,11 +7,15 @@ import {
   start,
   step,
   type Catalogue,
+  type Effect,
   type FlowEvent,
   type JsonObject,
   type StepResult,
 } from '@convoflow/engine';
+import type { ChannelRegistry } from '../channels/channel-port.js';
+import { outboundRecord, recipientOf, sendCompleted } from '../effects/send-record.js';
 import type {
+  ContactChannelIdentity,
   ContactRecord,
   ConversationMessage,
   FlowVersionRecord,
@@ -39,9 +44,20 @@ export interface EventProcessorDeps {
   /** This process's lease owner id. */
   owner: string;
   now(): number;
+  /** Channels by id: a send on one that delivers by recording is recorded with its step. */
+  channels: ChannelRegistry;
   onRunEnded?(run: RunRecord): void;
-  onStep?(result: StepResult, run: RunRecord): void;
+  /** A commit that put effects in the outbox landed. */
+  onEffectsQueued?(): void;
+  /** A send recorded with its step landed. */
+  onRecordedSend?(message: Omit<ConversationMessage, 'seq'>, to: ContactChannelIdentity): void;
 }
+
+/**
+ * Steps one commit may take by itself (each recorded send and its outcome is one): a flow that
+ * loops on sends must still commit now and then, and hands the rest to the effect executor.
+ */
+const MAX_STEPS_PER_COMMIT = 16;
 
 /**
  * The caller holds the lease of the entry's ordering key until the batch is flushed; the entry's
@@ -58,6 +74,8 @@ interface EntryContext extends LeaseHeld {
   entryId: string;
   /** An inbound message not stored yet: the first commit made for the entry stores it. */
   pendingMessage?: Omit<ConversationMessage, 'seq'>;
+  /** The entry's contact, once read. */
+  contact?: ContactRecord;
 }
 
 const ENDED: ReadonlySet<StoredRunStatus> = new Set(['done', 'failed', 'cancelled']);
@@ -187,7 +205,7 @@ export class EventProcessor {
       active = await store.runs.listActiveForContact(entry.workspaceId, p.contactId);
     }
 
-    const contact = await store.contacts.get(entry.workspaceId, p.contactId);
+    const contact = await this.contactOf(lease, entry.workspaceId, p.contactId);
     if (!contact) return false;
     return this.startRuns(entry, lease, matches, contact, active, { message: p.message as unknown as JsonObject }, undefined, p.message.channel);
   }
@@ -201,7 +219,7 @@ export class EventProcessor {
     vars?: JsonObject,
   ): Promise<boolean> {
     const { store } = this.deps;
-    const contact = await store.contacts.get(entry.workspaceId, contactId);
+    const contact = await this.contactOf(lease, entry.workspaceId, contactId);
     if (!contact) return false;
     const matches = matchTriggers(await this.deps.activeFlows.get(entry.workspaceId), occasion);
     const active = await store.runs.listActiveForContact(entry.workspaceId, contactId);
@@ -266,7 +284,7 @@ export class EventProcessor {
       createdAt: at,
       updatedAt: at,
     };
-    this.commit(run, true, result, 'run.started', consumesEntry ? entry : undefined, lease);
+    await this.commit(run, true, result, 'run.started', consumesEntry ? entry : undefined, lease);
     return consumesEntry;
   }
 
@@ -285,7 +303,7 @@ export class EventProcessor {
     const compiled = await this.deps.flows.get(run.workspaceId, run.flowId, run.flowVersion);
     const result = step(compiled, run.snapshot, event);
     if (result.ignored) return false;
-    this.commit(run, false, result, event.type, consumesEntry ? entry : undefined, lease);
+    await this.commit(run, false, result, event.type, consumesEntry ? entry : undefined, lease);
     return consumesEntry && entry !== undefined;
   }
 
@@ -295,28 +313,58 @@ export class EventProcessor {
     const version = await this.deps.store.flows.getVersion(run.workspaceId, run.flowId, run.flowVersion);
     if (!version) return false;
     const result = retry(version.definition, this.deps.catalogue, run.snapshot, this.deps.now());
-    this.commit(run, false, result, 'run.retried', entry, lease);
+    await this.commit(run, false, result, 'run.retried', entry, lease);
     return true;
   }
 
-  private commit(
+  /**
+   * Commits a step: the run's new state, its step log, its effects and the consumed entry, in one
+   * transaction (the caller's batch). Sends on a channel that delivers by recording are recorded
+   * here instead of going to the outbox, and the run is carried on with their outcome first, so a
+   * flow that answers on the simulator commits once per message, not twice.
+   */
+  private async commit(
     base: RunRecord,
     isNew: boolean,
-    result: StepResult,
-    eventType: string,
+    first: StepResult,
+    firstEvent: string,
     entry: JournalEntry | undefined,
     lease: EntryContext,
-  ): void {
-    const at = this.deps.now();
-    const status: StoredRunStatus =
-      result.outcome === 'cancelled' ? 'cancelled' : result.status;
+  ): Promise<void> {
+    const steps: Array<{ result: StepResult; event: string; at: number }> = [];
+    const outbox: Effect[] = [];
+    const recorded: Array<{ message: Omit<ConversationMessage, 'seq'>; to: ContactChannelIdentity }> = [];
+    const contactChanges: JsonObject = {};
+    const outcomes: FlowEvent[] = [];
+    let result = first;
+    let event = firstEvent;
+    for (;;) {
+      const at = this.deps.now();
+      steps.push({ result, event, at });
+      Object.assign(contactChanges, result.contactChanges ?? {});
+      for (const effect of result.effects) {
+        const to = steps.length < MAX_STEPS_PER_COMMIT ? await this.recordingRecipient(base, effect, lease) : undefined;
+        if (!to || effect.type !== 'sendMessage') {
+          outbox.push(effect);
+          continue;
+        }
+        recorded.push({ message: outboundRecord(base, to, effect, idempotencyKey(base.id, effect.seq), at), to });
+        outcomes.push(sendCompleted(effect, 'sent', {}, at));
+      }
+      const next = await this.nextOutcome(base, result, outcomes);
+      if (!next) break;
+      ({ result, event } = next);
+    }
+
+    const last = steps[steps.length - 1]!;
+    const status = storedStatus(result);
     const failedNodeId = result.status === 'failed' ? (result.error?.nodeId ?? lastNode(result)) : undefined;
     const run: RunRecord = {
       ...base,
       status,
       snapshot: result.snapshot,
-      stepCount: base.stepCount + 1,
-      updatedAt: at,
+      stepCount: base.stepCount + steps.length,
+      updatedAt: last.at,
     };
     if (result.waiting) run.waiting = result.waiting;
     else delete run.waiting;
@@ -325,38 +373,73 @@ export class EventProcessor {
     else delete run.error;
     if (failedNodeId) run.failedNodeId = failedNodeId;
     else delete run.failedNodeId;
-    if (ENDED.has(status)) run.endedAt = at;
+    if (ENDED.has(status)) run.endedAt = last.at;
     else delete run.endedAt;
 
+    const messages = [...(lease.pendingMessage ? [lease.pendingMessage] : []), ...recorded.map((r) => r.message)];
     const commit: StepCommit = {
       run,
       isNew,
       leaseKey: lease.key,
       leaseOwner: lease.owner,
-      stepLog: {
+      stepLogs: steps.map((s, i) => ({
         runId: run.id,
         workspaceId: run.workspaceId,
-        stepNo: base.stepCount,
-        at,
-        event: eventType,
-        path: result.path,
-        effects: result.effects.map((e) => `${e.type}#${e.seq}`),
-        status,
-        ...(result.error ? { error: result.error } : {}),
-      },
-      effects: result.effects,
+        stepNo: base.stepCount + i,
+        at: s.at,
+        event: s.event,
+        path: s.result.path,
+        effects: s.result.effects.map((e) => `${e.type}#${e.seq}`),
+        status: storedStatus(s.result),
+        ...(s.result.error ? { error: s.result.error } : {}),
+      })),
+      effects: outbox,
       ...(entry ? { journalEntryId: entry.id } : {}),
-      ...(result.contactChanges && Object.keys(result.contactChanges).length > 0
-        ? { contactChanges: { contactId: run.contactId, fields: result.contactChanges } }
-        : {}),
-      ...(lease.pendingMessage ? { message: lease.pendingMessage } : {}),
+      ...(Object.keys(contactChanges).length > 0 ? { contactChanges: { contactId: run.contactId, fields: contactChanges } } : {}),
+      ...(messages.length > 0 ? { messages } : {}),
     };
     delete lease.pendingMessage;
     lease.commits.add(commit, lease.entryId, () => {
-      this.deps.onStep?.(result, run);
+      for (const r of recorded) this.deps.onRecordedSend?.(r.message, r.to);
+      if (outbox.length > 0) this.deps.onEffectsQueued?.();
       if (ENDED.has(status)) this.deps.onRunEnded?.(run);
     });
   }
+
+  /** Steps the run with the first of `outcomes` it takes; undefined when it takes none. */
+  private async nextOutcome(
+    run: RunRecord,
+    current: StepResult,
+    outcomes: FlowEvent[],
+  ): Promise<{ result: StepResult; event: string } | undefined> {
+    for (let outcome = outcomes.shift(); outcome; outcome = outcomes.shift()) {
+      const compiled = await this.deps.flows.get(run.workspaceId, run.flowId, run.flowVersion);
+      const result = step(compiled, current.snapshot, outcome);
+      if (!result.ignored) return { result, event: outcome.type };
+    }
+    return undefined;
+  }
+
+  /** Where `effect` goes when it is a send on a channel that delivers by recording; else undefined. */
+  private async recordingRecipient(run: RunRecord, effect: Effect, lease: EntryContext): Promise<ContactChannelIdentity | undefined> {
+    if (effect.type !== 'sendMessage') return undefined;
+    const contact = await this.contactOf(lease, run.workspaceId, run.contactId);
+    const to = contact && recipientOf(contact, run);
+    return to && this.deps.channels.get(to.channel)?.deliveredByRecording ? to : undefined;
+  }
+
+  private async contactOf(lease: EntryContext, workspaceId: string, contactId: string): Promise<ContactRecord | undefined> {
+    if (lease.contact?.id !== contactId) {
+      const contact = await this.deps.store.contacts.get(workspaceId, contactId);
+      if (!contact) return undefined;
+      lease.contact = contact;
+    }
+    return lease.contact;
+  }
+}
+
+function storedStatus(result: StepResult): StoredRunStatus {
+  return result.outcome === 'cancelled' ? 'cancelled' : result.status;
 }
 
 function lastNode(result: StepResult): string | undefined {

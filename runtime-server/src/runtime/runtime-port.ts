@@ -24,7 +24,8 @@ export interface MessageStored {
   channel: string;
   /** The contact's id on that channel (for the simulator: the contact name the test chat uses). */
   externalId: string;
-  seq: number;
+  /** Its place in the conversation, when the store reported it (a send recorded with its step does not). */
+  seq?: number;
 }
 
 /**

@@ -177,17 +177,30 @@ export interface StepCommit {
   /** Who holds the run's ordering lease; the commit fails with a StorageError if it lost it. */
   leaseOwner: string;
   leaseKey: string;
-  stepLog: StepLogEntry;
+  /**
+   * One entry per step, in order. Several when the runtime carried the run past sends it recorded
+   * itself (a channel whose delivery is the record, like the simulator) before committing.
+   */
+  stepLogs: StepLogEntry[];
+  /** Effects for the outbox: the ones performed outside this transaction. */
   effects: Effect[];
   /** Journal entry this step consumed, marked processed in the same transaction. */
   journalEntryId?: string;
   /** Contact fields the step changed. */
   contactChanges?: { contactId: string; fields: JsonObject };
   /**
-   * A conversation message to append in the same transaction, as `messages.append` would (the
-   * inbound message the consumed journal entry carried): one commit instead of two.
+   * Conversation messages to append in the same transaction, in order, as `messages.append` would:
+   * the inbound message the consumed journal entry carried, and outbound ones the steps delivered
+   * by recording them.
    */
-  message?: Omit<ConversationMessage, 'seq'>;
+  messages?: Omit<ConversationMessage, 'seq'>[];
+}
+
+/** When a commit's last step happened: the time its outbox rows, journal mark and contact changes carry. */
+export function lastStepAt(commit: StepCommit): number {
+  const last = commit.stepLogs.at(-1);
+  if (!last) throw new TypeError(`The commit of run ${commit.run.id} has no step log entry`);
+  return last.at;
 }
 
 export type MessageDirection = 'inbound' | 'outbound';

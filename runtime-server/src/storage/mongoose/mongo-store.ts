@@ -31,6 +31,7 @@ import type {
   StoredRunStatus,
   Workspace,
 } from '../storage-port.js';
+import { lastStepAt } from '../storage-port.js';
 import {
   defineModels,
   type ApiKeyDoc,
@@ -522,7 +523,8 @@ class MongoStoreImpl implements MongoStore {
           const replaced = await this.#m.Run.replaceOne({ _id: run._id, workspaceId: run.workspaceId }, run, { session });
           if (replaced.matchedCount === 0) throw new StorageError('NOT_FOUND', `Run ${run._id} not found`);
         }
-        await this.#m.StepLog.create([c.stepLog], { session });
+        const at = lastStepAt(c);
+        await this.#m.StepLog.insertMany(c.stepLogs, { session });
         if (c.effects.length > 0) {
           await this.#m.Outbox.bulkWrite(
             c.effects.map((effect) => ({
@@ -535,8 +537,8 @@ class MongoStoreImpl implements MongoStore {
                     effect,
                     status: 'pending',
                     attempts: 0,
-                    availableAt: c.stepLog.at,
-                    createdAt: c.stepLog.at,
+                    availableAt: at,
+                    createdAt: at,
                   },
                 },
                 upsert: true,
@@ -546,9 +548,9 @@ class MongoStoreImpl implements MongoStore {
           );
         }
         if (c.journalEntryId !== undefined) {
-          await this.#m.Journal.updateOne({ _id: c.journalEntryId }, { $set: { status: 'processed', processedAt: c.stepLog.at } }, { session });
+          await this.#m.Journal.updateOne({ _id: c.journalEntryId }, { $set: { status: 'processed', processedAt: at } }, { session });
         }
-        if (c.message) await this.appendMessageIn(c.message, session);
+        for (const message of c.messages ?? []) await this.appendMessageIn(message, session);
         if (c.contactChanges) {
           const contact = await this.#m.Contact.findOne({ _id: c.contactChanges.contactId, workspaceId: run.workspaceId })
             .session(session)
@@ -556,7 +558,7 @@ class MongoStoreImpl implements MongoStore {
           if (contact) {
             const merged = mergeFields(contact.fields, c.contactChanges.fields);
             if (merged.changed.length > 0) {
-              await this.#m.Contact.updateOne({ _id: contact._id }, { $set: { fields: merged.fields, updatedAt: c.stepLog.at } }, { session });
+              await this.#m.Contact.updateOne({ _id: contact._id }, { $set: { fields: merged.fields, updatedAt: at } }, { session });
             }
           }
         }

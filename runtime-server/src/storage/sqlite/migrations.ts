@@ -191,6 +191,14 @@ CREATE INDEX messages_by_contact ON messages(workspace_id, contact_id, seq);
     // with 100,000 pending. In arrival order the first rows are the heads a tick needs.
     sql: `CREATE INDEX journal_pending_seq ON journal(seq, ordering_key) WHERE status = 'pending';`,
   },
+  {
+    version: 3,
+    name: 'active runs of a contact',
+    // Every message looks up its contact's active runs. Through runs_by_contact that walked every
+    // run the contact ever had: a chatty contact's history made each of its messages slower.
+    sql: `CREATE INDEX runs_active_by_contact ON runs(workspace_id, contact_id, created_at, id)
+      WHERE status IN ('running', 'waiting');`,
+  },
 ];
 
 /**

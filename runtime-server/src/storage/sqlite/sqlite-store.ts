@@ -29,6 +29,7 @@ import type {
   StoragePort,
   StoredRunStatus,
 } from '../storage-port.js';
+import { lastStepAt } from '../storage-port.js';
 import { applyMigrations } from './migrations.js';
 import { pruneSqlite } from './retention.js';
 import {
@@ -567,20 +568,22 @@ class SqliteStoreImpl implements SqliteStore {
       );
       if (updated.changes === 0) throw new StorageError('NOT_FOUND', `Run ${r.id} not found`);
     }
-    const s = c.stepLog;
-    q.insertStepLog.run(
-      s.runId, s.stepNo, s.workspaceId, s.at, s.event, json(s.path), json(s.effects), s.status, jsonOrNull(s.error),
-    );
-    for (const effect of c.effects) {
-      q.insertOutbox.run(r.id, effect.seq, r.workspaceId, json(effect), s.at, s.at);
+    for (const s of c.stepLogs) {
+      q.insertStepLog.run(
+        s.runId, s.stepNo, s.workspaceId, s.at, s.event, json(s.path), json(s.effects), s.status, jsonOrNull(s.error),
+      );
     }
-    if (c.journalEntryId !== undefined) q.markProcessed.run(s.at, c.journalEntryId);
-    if (c.message) this.appendMessage(c.message);
+    const at = lastStepAt(c);
+    for (const effect of c.effects) {
+      q.insertOutbox.run(r.id, effect.seq, r.workspaceId, json(effect), at, at);
+    }
+    if (c.journalEntryId !== undefined) q.markProcessed.run(at, c.journalEntryId);
+    for (const message of c.messages ?? []) this.appendMessage(message);
     if (c.contactChanges) {
       const row = q.getContact.get(r.workspaceId, c.contactChanges.contactId);
       if (row) {
         const merged = mergeFields(JSON.parse(row.fields) as JsonObject, c.contactChanges.fields);
-        if (merged.changed.length > 0) q.setContactFields.run(json(merged.fields), s.at, r.workspaceId, row.id);
+        if (merged.changed.length > 0) q.setContactFields.run(json(merged.fields), at, r.workspaceId, row.id);
       }
     }
   };
