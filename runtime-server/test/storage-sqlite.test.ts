@@ -57,6 +57,30 @@ describe('sqlite store', () => {
     await store.close();
   });
 
+  it('should sync before showing a recorded message, and never for an empty read or at NORMAL', async () => {
+    for (const synchronous of ['FULL', 'NORMAL'] as const) {
+      const store = createSqliteStore({ file: tempFile(), synchronous });
+      await store.migrate();
+      await store.leases.acquire('k', 'me', 1, 100_000);
+      const reply = {
+        workspaceId: 'ws',
+        contactId: 'c1',
+        channel: 'simulator',
+        direction: 'outbound' as const,
+        message: { kind: 'text', text: 'hi' },
+        idempotencyKey: 'run-1:1',
+        at: 100,
+      };
+      await store.commitStep(stepCommit({ leaseKey: 'k', leaseOwner: 'me', effects: [], messages: [reply] }));
+      const before = store.walSyncs();
+      expect(await store.messages.list('ws', 'c2')).toEqual([]);
+      expect(store.walSyncs() - before).toBe(0);
+      expect(await store.messages.list('ws', 'c1', { direction: 'outbound' })).toMatchObject([reply]);
+      expect(store.walSyncs() - before).toBe(synchronous === 'FULL' ? 1 : 0);
+      await store.close();
+    }
+  });
+
   it('should sync before handing out claimed effects, and never at NORMAL', async () => {
     for (const synchronous of ['FULL', 'NORMAL'] as const) {
       const store = createSqliteStore({ file: tempFile(), synchronous });

@@ -384,7 +384,11 @@ export interface StoragePort {
   messages: {
     /** Appends unless the idempotency key exists; returns the stored message either way. */
     append(message: Omit<ConversationMessage, 'seq'>): Promise<ConversationMessage>;
-    /** Messages of a contact after `afterSeq` (only those of `direction` when given), oldest first. */
+    /**
+     * Messages of a contact after `afterSeq` (only those of `direction` when given), oldest first.
+     * Resolves once they are durable: a message a step recorded is not shown before it, and the
+     * event that caused it, would survive a power loss.
+     */
     list(
       workspaceId: string,
       contactId: string,

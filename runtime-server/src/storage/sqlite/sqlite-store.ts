@@ -712,13 +712,18 @@ class SqliteStoreImpl implements SqliteStore {
 
   messages: SqliteStore['messages'] = {
     append: async (m) => guard(() => this.appendMessage(m)),
-    list: async (workspaceId, contactId, options = {}) =>
-      guard(() =>
+    list: async (workspaceId, contactId, options = {}) => {
+      const found = guard(() =>
         (options.direction === undefined
           ? this.q.listMessages.all(workspaceId, contactId, options.afterSeq ?? 0, pageSize(options.limit))
           : this.q.listMessagesOneWay.all(workspaceId, contactId, options.afterSeq ?? 0, options.direction, pageSize(options.limit))
         ).map(toMessage),
-      ),
+      );
+      // A reply recorded with its step may be committed before the message that caused it is
+      // synced: nobody sees it until both would survive a power loss.
+      if (found.length > 0) await this.durable();
+      return found;
+    },
   };
 
   /** Leases: one atomic upsert; a lease is live while `until >= now`. */
