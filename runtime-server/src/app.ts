@@ -103,6 +103,9 @@ export function createApp(deps: AppDeps): Application {
 
   const app = express();
   app.disable('x-powered-by');
+  // Responses carry their own validators where one means something (a flow's revision ETag); a
+  // SHA-1 of every other body (long polls, run lists) cost CPU and saved no transfer.
+  app.set('etag', false);
   if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
   app.use(requestContext({ logger, metrics }));
   deps.mount?.beforeBody?.(app);
