@@ -1,6 +1,6 @@
 import { checkScenario, simulate, validate, type FlowDefinition, type JsonObject, type Scenario } from '@convoflow/engine';
 import { HttpProblem, type FieldError } from '../http/problem.js';
-import { defineRoute, type ParameterSpec, type RouteSpec } from '../http/route.js';
+import { defineRoute, headerOf, type ParameterSpec, type RouteSpec } from '../http/route.js';
 import type { FlowRecord } from '../storage/storage-port.js';
 import type { ApiContext } from './context.js';
 import { flowSummaryView, flowView, parseIfMatch, parseVersion, revisionTag, versionSummaryView, versionView } from './views.js';
@@ -92,7 +92,7 @@ export function flowRoutes(ctx: ApiContext): RouteSpec[] {
       },
       handle: async ({ auth, req, body, params }) => {
         const { revision: bodyRevision, ...draft } = body;
-        const headerRevision = parseIfMatch(req.get('if-match'));
+        const headerRevision = parseIfMatch(headerOf(req, 'if-match'));
         const expected = headerRevision ?? bodyRevision;
         if (expected === undefined) {
           throw new HttpProblem(428, 'precondition-required', 'Send the revision the edit is based on: If-Match header or body `revision`.', {
@@ -286,7 +286,7 @@ export function flowRoutes(ctx: ApiContext): RouteSpec[] {
         }
         const contact = await store.contacts.get(auth.workspaceId, body.contactId);
         if (!contact) throw HttpProblem.validation([{ field: '/contactId', message: `no contact ${body.contactId} in this workspace` }]);
-        const idempotencyKey = body.idempotencyKey ?? req.get('idempotency-key');
+        const idempotencyKey = body.idempotencyKey ?? headerOf(req, 'idempotency-key');
         const accepted = await ctx.runtime.startByApi(auth.workspaceId, flow.id, {
           contactId: contact.id,
           ...(body.vars ? { vars: body.vars } : {}),

@@ -1,7 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { FlowTrigger, JsonObject } from '@convoflow/engine';
 import { HttpProblem } from '../http/problem.js';
-import { definePublicRoute, type RouteSpec } from '../http/route.js';
+import { definePublicRoute, headerOf, type RouteSpec } from '../http/route.js';
 import type { ApiContext } from './context.js';
 
 const PATH = '/api/hooks/:workspaceId/:flowId/:triggerId';
@@ -79,7 +79,7 @@ export function hookRoutes(ctx: ApiContext): RouteSpec[] {
         if (contactId !== undefined && !(await store.contacts.get(workspaceId, contactId))) {
           throw HttpProblem.validation([{ field: 'query.contactId', message: `no contact ${contactId} in this workspace` }]);
         }
-        const idempotencyKey = req.get('idempotency-key');
+        const idempotencyKey = headerOf(req, 'idempotency-key');
         const accepted = await runtime.receiveWebhook(workspaceId, flowId, triggerId, {
           body: body ?? {},
           ...(contactId ? { contactId } : {}),

@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import type { ApiKeyRecord, Role, StoragePort } from '../storage/storage-port.js';
 import type { ExpiringCache } from '../support/expiring-cache.js';
 import { hashApiKey } from '../auth/api-key.js';
@@ -24,10 +24,10 @@ const challenge = { 'WWW-Authenticate': 'Bearer realm="convoflow"' };
  * Throws a 401 HttpProblem when the credential is missing, malformed, unknown, revoked or expired.
  */
 export async function authenticate(
-  req: Request,
+  req: IncomingMessage,
   deps: { store: StoragePort; apiKeys: ExpiringCache<string, ApiKeyRecord>; embedTokenSecret: string | Buffer; now: () => number },
 ): Promise<AuthContext> {
-  const header = req.get('authorization');
+  const header = req.headers.authorization;
   if (!header) throw new HttpProblem(401, 'unauthenticated', 'Send an API key or embed token as "Authorization: Bearer <key>".', { headers: challenge });
   const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
   const credential = match?.[1];

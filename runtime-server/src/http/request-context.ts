@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -11,23 +12,29 @@ interface RequestState {
   workspaceId?: string;
 }
 
-const states = new WeakMap<Response, RequestState>();
+const states = new WeakMap<ServerResponse, RequestState>();
 
 /** The id of a request: the caller's `X-Request-Id` when it is sane, else a fresh UUID. */
-export function requestIdOf(res: Response): string | undefined {
+export function requestIdOf(res: ServerResponse): string | undefined {
   return states.get(res)?.id;
 }
 
 /** Records the matched route template (for metrics labels and logs). */
-export function setRequestRoute(res: Response, route: string): void {
+export function setRequestRoute(res: ServerResponse, route: string): void {
   const state = states.get(res);
   if (state) state.route = route;
 }
 
 /** Records the caller's workspace (for logs). */
-export function setRequestWorkspace(res: Response, workspaceId: string): void {
+export function setRequestWorkspace(res: ServerResponse, workspaceId: string): void {
   const state = states.get(res);
   if (state) state.workspaceId = workspaceId;
+}
+
+/** What request tracking reports to. */
+export interface RequestContextDeps {
+  logger: Logger;
+  metrics: Metrics;
 }
 
 /**
@@ -35,33 +42,38 @@ export function setRequestWorkspace(res: Response, workspaceId: string): void {
  * response is finished, logs one line and records the HTTP metrics. The log names the path only:
  * query strings (which may hold a webhook `secret`) and headers (Authorization) are never logged.
  */
-export function requestContext(deps: { logger: Logger; metrics: Metrics }) {
+export function requestContext(deps: RequestContextDeps) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const given = req.get('x-request-id');
-    const state: RequestState = { id: given && REQUEST_ID.test(given) ? given : randomUUID() };
-    states.set(res, state);
-    res.set('X-Request-Id', state.id);
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = state.route ?? 'unmatched';
-      const labels = { method: req.method, route, status: String(res.statusCode) };
-      deps.metrics.httpRequestDuration.observe(labels, seconds);
-      deps.metrics.httpRequestsTotal.inc(labels);
-      const quiet = route === '/metrics' || route === '/healthz' || route === '/readyz';
-      const line = {
-        reqId: state.id,
-        method: req.method,
-        path: req.path,
-        route,
-        status: res.statusCode,
-        ms: Math.round(seconds * 1e6) / 1e3,
-        ...(state.workspaceId ? { workspaceId: state.workspaceId } : {}),
-      };
-      if (res.statusCode >= 500) deps.logger.error(line, 'request failed');
-      else if (quiet) deps.logger.debug(line, 'request');
-      else deps.logger.info(line, 'request');
-    });
+    trackRequest(req, res, req.path, deps);
     next();
   };
+}
+
+/** What `requestContext` does for one request, for a server that is not Express (the fast lane). */
+export function trackRequest(req: IncomingMessage, res: ServerResponse, path: string, deps: RequestContextDeps): void {
+  const given = req.headers['x-request-id'];
+  const state: RequestState = { id: typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID() };
+  states.set(res, state);
+  res.setHeader('X-Request-Id', state.id);
+  const started = process.hrtime.bigint();
+  res.on('finish', () => {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const route = state.route ?? 'unmatched';
+    const labels = { method: req.method ?? '', route, status: String(res.statusCode) };
+    deps.metrics.httpRequestDuration.observe(labels, seconds);
+    deps.metrics.httpRequestsTotal.inc(labels);
+    const quiet = route === '/metrics' || route === '/healthz' || route === '/readyz';
+    const line = {
+      reqId: state.id,
+      method: req.method,
+      path,
+      route,
+      status: res.statusCode,
+      ms: Math.round(seconds * 1e6) / 1e3,
+      ...(state.workspaceId ? { workspaceId: state.workspaceId } : {}),
+    };
+    if (res.statusCode >= 500) deps.logger.error(line, 'request failed');
+    else if (quiet) deps.logger.debug(line, 'request');
+    else deps.logger.info(line, 'request');
+  });
 }

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Request } from 'express';
 import type { JsonSchema } from '@convoflow/engine';
 import type { Permission } from '../auth/roles.js';
@@ -32,7 +33,8 @@ export interface Reply {
 
 /** What a handler receives: the request with its body and query already validated. */
 export interface RouteCall<B, A extends AuthContext | undefined> {
-  req: Request;
+  /** The raw request: a handler reads headers from it (`headerOf`), nothing framework-specific. */
+  req: IncomingMessage;
   /** The caller; every read and write is scoped to `auth.workspaceId`. */
   auth: A;
   body: B;
@@ -57,6 +59,12 @@ interface RouteShape {
   /** Path parameter schemas; parameters not named here are strings. */
   pathParams?: Record<string, ParameterSpec>;
   responses: Record<number, ResponseSpec>;
+  /**
+   * Served by the fast lane (src/http/fast-lane.ts) before Express sees the request: for the
+   * per-message hot paths, where Express's own per-request work cost more than the route does.
+   * Only for a static path without a guard.
+   */
+  fastLane?: boolean;
 }
 
 /** How a route is protected. */
@@ -117,3 +125,9 @@ export const openApiPath = (path: string): string => path.replace(/:([A-Za-z0-9_
 
 /** The names of a path's parameters, in order. Pure. */
 export const pathParamNames = (path: string): string[] => [...path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1] as string);
+
+/** A request header as one string (Node joins a repeated one with ", "), or undefined. Pure. */
+export function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
