@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Application } from 'express';
 import type { Catalogue, JsonObject } from '@convoflow/engine';
 import type { ApiContext, ResolvedApiConfig } from './api/context.js';
@@ -5,6 +6,7 @@ import { buildOpenApiDocument } from './api/openapi.js';
 import { apiRoutes } from './api/routes.js';
 import { API_SCHEMAS } from './api/schemas.js';
 import { errorHandler } from './http/error-handler.js';
+import { createFastLane, type FastLane } from './http/fast-lane.js';
 import { fallback } from './http/fallback.js';
 import { jsonBody } from './http/json-body.js';
 import { mountRoute } from './http/mount-route.js';
@@ -22,6 +24,9 @@ const API_KEY_CACHE_MS = 1_000;
 // Compiled schemas are the same for every app in the process; compiling the flow schema is the
 // expensive part of createApp, so it happens once.
 let validator: ReturnType<typeof createRequestValidator> | undefined;
+
+/** The fast lane of each app createApp built (see `requestListener`). */
+const lanes = new WeakMap<Application, FastLane>();
 
 /** Settings of the HTTP layer. */
 export interface AppConfig {
@@ -68,10 +73,12 @@ export interface AppDeps {
 /**
  * Builds the Express application of the REST API: routes under `/api`, `/healthz`, `/readyz`,
  * `/metrics` and `/openapi.json`. Every error is `application/problem+json`. Does not listen.
+ * Serve it through `requestListener(app)`, which adds the fast lane of the per-message routes;
+ * the app on its own (mounted in another Express app, or `app.listen`) serves them too, slower.
  *
  * @example
  * const app = createApp({ store, runtime, catalogue: builtinCatalogue, config: { embedTokenSecret } });
- * app.listen(3000);
+ * http.createServer(requestListener(app)).listen(3000);
  * // in tests:
  * await request(app).get('/api/flows').set('authorization', `Bearer ${key}`).expect(200);
  */
@@ -116,7 +123,32 @@ export function createApp(deps: AppDeps): Application {
   deps.mount?.afterApi?.(app);
   app.use(fallback(routes));
   app.use(errorHandler(logger));
+  lanes.set(
+    app,
+    createFastLane(routes, {
+      store: deps.store,
+      apiKeys: ctx.apiKeys,
+      validator,
+      embedTokenSecret: config.embedTokenSecret,
+      now: ctx.now,
+      logger,
+      metrics,
+      bodyLimit: config.bodyLimit,
+    }),
+  );
   return app;
+}
+
+/**
+ * What to give `http.createServer` for an app from `createApp`: the fast lane (src/http/fast-lane.ts)
+ * for the routes that take it, the Express app for everything else.
+ */
+export function requestListener(app: Application): (req: IncomingMessage, res: ServerResponse) => void {
+  const lane = lanes.get(app);
+  if (!lane) return app;
+  return (req, res) => {
+    if (!lane(req, res)) app(req, res);
+  };
 }
 
 function resolveConfig(config: AppConfig): ResolvedApiConfig & { trustProxy?: boolean | number | string } {

@@ -8,9 +8,9 @@
  * The whole server, wired as `server.ts` runs it (minus `listen`):
  *
  * ```ts
- * import { bootstrap, readConfig } from '@convoflow/runtime-server';
+ * import { bootstrap, readConfig, requestListener } from '@convoflow/runtime-server';
  * const server = await bootstrap(readConfig(process.env));
- * server.app.listen(3000);
+ * createServer(requestListener(server.app)).listen(3000); // node:http; `server.app.listen` lacks the fast lane
  * // on SIGTERM:
  * await server.close();
  * ```
@@ -36,7 +36,7 @@
  */
 
 // HTTP app and server wiring
-export { createApp } from './app.js';
+export { createApp, requestListener } from './app.js';
 export type { AppConfig, AppDeps } from './app.js';
 export { bootstrap } from './bootstrap.js';
 export type { ServerParts } from './bootstrap.js';

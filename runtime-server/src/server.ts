@@ -1,4 +1,5 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import { requestListener } from './app.js';
 import { bootstrap } from './bootstrap.js';
 import { ConfigError, readConfig } from './config.js';
 
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const parts = await bootstrap(config);
-  const server: Server = parts.app.listen(config.port, config.host);
+  const server: Server = createServer(requestListener(parts.app)).listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

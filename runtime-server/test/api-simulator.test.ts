@@ -1,4 +1,6 @@
 import request from 'supertest';
+import type { Application } from 'express';
+import { requestListener } from '../src/app.js';
 import { chainFlow, matchesSchema, startApiEnv, type ApiEnv, type Harness } from './api-support.js';
 
 let env: ApiEnv;
@@ -21,15 +23,19 @@ const echoFlow = chainFlow('echo', { id: 'any', type: 'message.received', params
   ['reply', 'send_text', { text: 'echo: {{trigger.message.text}}' }],
 ]);
 
-const say = (contact: string, body: Record<string, unknown>) =>
-  request(h.app).post('/api/simulator/messages').set(h.auth()).send({ contact, ...body }).expect(202);
-
 const texts = (items: { message: { text?: string } }[]) => items.map((m) => m.message.text);
 
-describe('simulator channel', () => {
+// Every behaviour holds on both paths: Express (the app mounted elsewhere) and the fast lane (server.ts).
+describe.each([
+  ['Express', (app: Application) => app],
+  ['the fast lane', requestListener],
+])('simulator channel through %s', (_lane, serve) => {
+  const say = (contact: string, body: Record<string, unknown>) =>
+    request(serve(h.app)).post('/api/simulator/messages').set(h.auth()).send({ contact, ...body }).expect(202);
+
   it('should record the message from the contact and answer it from a published flow (202)', async () => {
     await h.publish(echoFlow);
-    const res = await request(h.app).post('/api/simulator/messages').set(h.auth('staff')).send({ contact: 'alice', text: 'hi', messageId: 'm1' }).expect(202);
+    const res = await request(serve(h.app)).post('/api/simulator/messages').set(h.auth('staff')).send({ contact: 'alice', text: 'hi', messageId: 'm1' }).expect(202);
     expect(matchesSchema('Accepted', res.body)).toEqual([]);
     expect(res.body.accepted).toBe(true);
     await h.settle();
@@ -49,7 +55,7 @@ describe('simulator channel', () => {
     const again = await say('alice', { text: 'hi', messageId: 'm1' });
     expect(again.body.accepted).toBe(false);
     await h.settle();
-    const transcript = await request(h.app).get('/api/simulator/messages?contact=alice').set(h.auth()).expect(200);
+    const transcript = await request(serve(h.app)).get('/api/simulator/messages?contact=alice').set(h.auth()).expect(200);
     expect(texts(transcript.body.items)).toEqual(['echo: hi']);
   });
 
@@ -59,14 +65,14 @@ describe('simulator channel', () => {
     ]));
     await say('bob', { replyTo: 'products' });
     await h.settle();
-    const transcript = await request(h.app).get('/api/simulator/messages?contact=bob').set(h.auth()).expect(200);
+    const transcript = await request(serve(h.app)).get('/api/simulator/messages?contact=bob').set(h.auth()).expect(200);
     expect(texts(transcript.body.items)).toEqual(['you chose products']);
   });
 
   it('should answer 422 naming what is missing', async () => {
-    const none = await request(h.app).post('/api/simulator/messages').set(h.auth()).send({ text: 'hi' }).expect(422);
+    const none = await request(serve(h.app)).post('/api/simulator/messages').set(h.auth()).send({ text: 'hi' }).expect(422);
     expect(none.body.errors).toEqual([{ field: '/contact', message: 'is required' }]);
-    const empty = await request(h.app).post('/api/simulator/messages').set(h.auth()).send({ contact: 'alice' }).expect(422);
+    const empty = await request(serve(h.app)).post('/api/simulator/messages').set(h.auth()).send({ contact: 'alice' }).expect(422);
     expect(empty.body.errors).toEqual([{ field: '/', message: 'must have one of: text, replyTo' }]);
   });
 
@@ -76,13 +82,13 @@ describe('simulator channel', () => {
     await h.settle();
     await say('alice', { text: 'two' });
     await h.settle();
-    const all = await request(h.app).get('/api/simulator/messages?contact=alice').set(h.auth('staff')).expect(200);
+    const all = await request(serve(h.app)).get('/api/simulator/messages?contact=alice').set(h.auth('staff')).expect(200);
     expect(matchesSchema('SimulatorTranscript', all.body)).toEqual([]);
     expect(texts(all.body.items)).toEqual(['echo: one', 'echo: two']);
     expect(all.body.items[0]).toMatchObject({ nodeId: 'reply', runId: expect.stringMatching(/./) });
     expect(all.body.items[0].runId).not.toBe(all.body.items[1].runId);
     const first = all.body.items[0].seq as number;
-    const newer = await request(h.app).get(`/api/simulator/messages?contact=alice&after=${first}`).set(h.auth()).expect(200);
+    const newer = await request(serve(h.app)).get(`/api/simulator/messages?contact=alice&after=${first}`).set(h.auth()).expect(200);
     expect(texts(newer.body.items)).toEqual(['echo: two']);
     expect(newer.body.after).toBe(all.body.after);
   });
@@ -90,13 +96,13 @@ describe('simulator channel', () => {
   it('should show no replies when no published flow matches', async () => {
     await say('carol', { text: 'anyone there?' });
     await h.settle();
-    const transcript = await request(h.app).get('/api/simulator/messages?contact=carol').set(h.auth()).expect(200);
+    const transcript = await request(serve(h.app)).get('/api/simulator/messages?contact=carol').set(h.auth()).expect(200);
     expect(transcript.body.items).toEqual([]);
     expect(await h.runs()).toEqual([]);
   });
 
   it('should return an empty transcript for an unknown contact, also after a bounded wait', async () => {
-    const res = await request(h.app).get('/api/simulator/messages?contact=nobody&after=5&wait=60000').set(h.auth()).expect(200);
+    const res = await request(serve(h.app)).get('/api/simulator/messages?contact=nobody&after=5&wait=60000').set(h.auth()).expect(200);
     expect(res.body).toEqual({ items: [], after: 5 });
   });
 
@@ -104,19 +110,60 @@ describe('simulator channel', () => {
     await h.publish(echoFlow);
     await say('alice', { text: 'x' });
     await h.settle();
-    const res = await request(h.app).get('/api/simulator/messages?contact=alice&wait=60000').set(h.auth()).expect(200);
+    const res = await request(serve(h.app)).get('/api/simulator/messages?contact=alice&wait=60000').set(h.auth()).expect(200);
     expect(texts(res.body.items)).toEqual(['echo: x']);
   });
 
   it('should answer 422 for bad query parameters and keep workspaces apart', async () => {
-    const res = await request(h.app).get('/api/simulator/messages?after=-1').set(h.auth()).expect(422);
+    const res = await request(serve(h.app)).get('/api/simulator/messages?after=-1').set(h.auth()).expect(422);
     expect((res.body.errors as { field: string }[]).map((e) => e.field).sort()).toEqual(['query.after', 'query.contact']);
     await h.publish(echoFlow);
     await say('alice', { text: 'mine' });
     await h.settle();
-    const mine = await request(h.app).get('/api/simulator/messages?contact=alice').set(h.auth()).expect(200);
+    const mine = await request(serve(h.app)).get('/api/simulator/messages?contact=alice').set(h.auth()).expect(200);
     expect(texts(mine.body.items)).toEqual(['echo: mine']);
-    const other = await request(h.app).get('/api/simulator/messages?contact=alice').set(h.auth('other')).expect(200);
+    const other = await request(serve(h.app)).get('/api/simulator/messages?contact=alice').set(h.auth('other')).expect(200);
     expect(other.body.items).toEqual([]);
+  });
+});
+
+describe('the fast lane', () => {
+  // A fixed request id makes the two problem documents comparable byte for byte.
+  const cases: Array<[string, (t: request.Agent) => request.Test]> = [
+    ['no credential', (t) => t.post('/api/simulator/messages').send({ contact: 'a', text: 'x' })],
+    ['an unknown key', (t) => t.post('/api/simulator/messages').set('authorization', 'Bearer cf_not-a-key-at-all').send({ contact: 'a', text: 'x' })],
+    ['malformed JSON', (t) => t.post('/api/simulator/messages').set(h.auth()).set('content-type', 'application/json').send('{"contact": ')],
+    ['a body over the limit', (t) => t.post('/api/simulator/messages').set(h.auth()).send({ contact: 'a', text: 'x'.repeat(300_000) })],
+    ['a body that is not JSON', (t) => t.post('/api/simulator/messages').set(h.auth()).set('content-type', 'text/plain').send('hello')],
+    ['an empty JSON body', (t) => t.post('/api/simulator/messages').set(h.auth()).set('content-type', 'application/json').send('')],
+    ['a charset other than UTF-8', (t) => t.post('/api/simulator/messages').set(h.auth()).set('content-type', 'application/json; charset=latin1').send('{}')],
+    ['a vendor +json type', (t) => t.post('/api/simulator/messages').set(h.auth()).set('content-type', 'application/vnd.test+json').send('{"contact":"a"}')],
+    ['a repeated query parameter', (t) => t.get('/api/simulator/messages?contact=a&contact=b').set(h.auth())],
+    ['a bad query parameter', (t) => t.get('/api/simulator/messages?contact=a&after=x').set(h.auth())],
+  ];
+
+  it.each(cases)('should answer %s exactly as Express does', async (_name, send) => {
+    const viaExpress = await send(request.agent(h.app).set('x-request-id', 'same-id'));
+    const viaLane = await send(request.agent(requestListener(h.app)).set('x-request-id', 'same-id'));
+    expect(viaExpress.status).toBeGreaterThanOrEqual(400);
+    expect([viaLane.status, viaLane.headers['content-type'], viaLane.headers['www-authenticate'], viaLane.text]).toEqual([
+      viaExpress.status,
+      viaExpress.headers['content-type'],
+      viaExpress.headers['www-authenticate'],
+      viaExpress.text,
+    ]);
+    expect(viaLane.headers['x-request-id']).toBe('same-id');
+  });
+
+  it('should count its requests in the HTTP metrics under the route template', async () => {
+    await request(requestListener(h.app)).get('/api/simulator/messages?contact=metrics-probe').set(h.auth()).expect(200);
+    const metrics = await request(h.app).get('/metrics').expect(200);
+    expect(metrics.text).toMatch(/http_requests_total\{method="GET",route="\/api\/simulator\/messages",status="200"\} [1-9]/);
+  });
+
+  it('should leave every other request to Express', async () => {
+    const res = await request(requestListener(h.app)).put('/api/simulator/messages').set(h.auth()).send({}).expect(405);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    await request(requestListener(h.app)).get('/healthz').expect(200);
   });
 });

@@ -17,6 +17,7 @@ export function simulatorRoutes(ctx: ApiContext): RouteSpec[] {
       summary: 'Send a message as a simulator contact',
       tag,
       permission: 'simulator:use',
+      fastLane: true,
       body: { schema: 'SimulatorMessageRequest' },
       responses: { 202: { description: 'Journaled (accepted is false for a repeated messageId)', schema: 'Accepted' } },
       handle: async ({ auth, body }) => {
@@ -39,6 +40,7 @@ export function simulatorRoutes(ctx: ApiContext): RouteSpec[] {
       description: 'With `wait`, the call holds until a message newer than `after` exists or the wait (bounded by the server) ends.',
       tag,
       permission: 'simulator:use',
+      fastLane: true,
       query: {
         contact: { schema: { type: 'string', minLength: 1, maxLength: 256 }, description: 'The contact\'s simulator external id', required: true },
         after: { schema: { type: 'integer', minimum: 0 }, description: 'Only messages with a greater seq' },
