@@ -20,8 +20,25 @@ export interface TriggerMatch {
  * contact's keyboard wrote them.
  */
 export function foldText(text: string): string {
-  return text.normalize('NFKC').toLocaleLowerCase('und').trim().replace(/\s+/g, ' ');
+  let folded = foldedTexts.get(text);
+  if (folded === undefined) {
+    folded = text.normalize('NFKC').toLocaleLowerCase('und').trim().replace(/\s+/g, ' ');
+    if (text.length <= FOLD_CACHE_TEXT) {
+      if (foldedTexts.size >= FOLD_CACHE) foldedTexts.clear();
+      foldedTexts.set(text, folded);
+    }
+  }
+  return folded;
 }
+
+/**
+ * Every message is folded once per keyword trigger and interrupt check, and so is every keyword:
+ * the ICU lower-casing showed in profiles. Keywords and short replies repeat, so their folds are
+ * kept (at most ~2,000 x 256 characters twice over).
+ */
+const foldedTexts = new Map<string, string>();
+const FOLD_CACHE = 2_000;
+const FOLD_CACHE_TEXT = 256;
 
 const regexCache = new Map<string, RegExp | null>();
 
