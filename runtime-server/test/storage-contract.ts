@@ -342,6 +342,23 @@ export function describeStorageContract(
         expect((await store.outbox.get('run-2', 1))?.status).toBe('pending');
       });
 
+      it('should write the others of several commits when one fails after writing, and none of that one', async () => {
+        await store.leases.acquireMany(['ws/c1', 'ws/c2'], 'p1', 100, 200);
+        await store.commitStep(stepCommit({ run: runRecord({ id: 'run-1' }), stepLogs: [{ ...stepLog(0, 'waiting'), runId: 'run-1' }] }));
+        const results = await store.commitSteps([
+          stepCommit({ leaseKey: 'ws/c2', run: runRecord({ id: 'run-2' }), stepLogs: [{ ...stepLog(0, 'waiting'), runId: 'run-2' }] }),
+          // Step 0 of run-1 again: its run update is written, then its step log insert fails.
+          stepCommit({ run: runRecord({ id: 'run-1', stepCount: 7 }), isNew: false, stepLogs: [{ ...stepLog(0, 'done'), runId: 'run-1' }], effects: [sendEffect(5)] }),
+          stepCommit({ leaseKey: 'ws/c2', run: runRecord({ id: 'run-4' }), stepLogs: [{ ...stepLog(0, 'waiting'), runId: 'run-4' }] }),
+        ]);
+        expect(results.map((r) => r === undefined)).toEqual([true, false, true]);
+        expect((await store.runs.get('ws', 'run-2'))?.id).toBe('run-2');
+        expect((await store.runs.get('ws', 'run-4'))?.id).toBe('run-4');
+        expect((await store.runs.get('ws', 'run-1'))?.stepCount).not.toBe(7);
+        expect(await store.outbox.get('run-1', 5)).toBeUndefined();
+        expect((await store.runs.stepLog('run-1')).map((s) => s.status)).toEqual(['waiting']);
+      });
+
       it('should roll back everything when a later write fails', async () => {
         await store.leases.acquire('ws/c1', 'p1', 100, 200);
         await store.commitStep(stepCommit({}));

@@ -154,6 +154,15 @@ function isEmpty(db: Database.Database): boolean {
   return (row?.n ?? 0) === 0;
 }
 
+/** Errors a step commit threw before its first write: nothing of it needs rolling back. */
+const failedBeforeWriting = new WeakSet<object>();
+const beforeWriting = (err: StorageError): StorageError => {
+  failedBeforeWriting.add(err);
+  return err;
+};
+/** Thrown inside a group transaction to roll it back and run it again with savepoints. */
+const WROTE_THEN_FAILED = new Error('a step commit failed after writing');
+
 /** Maps SQLite's errors to StorageError codes; lets StorageErrors through. */
 function guard<T>(fn: () => T): T {
   try {
@@ -521,16 +530,39 @@ class SqliteStoreImpl implements SqliteStore {
   }
 
   /**
-   * Group commit: commits several steps in ONE transaction (one WAL sync under `FULL`), each in its
-   * own savepoint, so a commit that fails (say `LEASE_LOST`) is rolled back alone and the others
-   * still land. Returns, per commit and in order, `undefined` when it was written or the error that
-   * stopped it.
+   * Group commit: commits several steps in ONE transaction (one WAL sync under `FULL`); a commit
+   * that fails (say `LEASE_LOST`) is rolled back alone and the others still land. Returns, per
+   * commit and in order, `undefined` when it was written or the error that stopped it.
+   *
+   * A commit that fails does so almost always before it writes anything (its lease is gone, its
+   * run is not there), so the group first runs without a savepoint per commit (two statements
+   * each); only a commit failing after it wrote sends the whole group round again with savepoints.
    */
   async commitSteps(commits: StepCommit[]): Promise<(Error | undefined)[]> {
-    return guard(() =>
-      this.groupTx.immediate(commits),
-    );
+    return guard(() => {
+      try {
+        return this.groupTxUnguarded.immediate(commits);
+      } catch (err) {
+        if (err !== WROTE_THEN_FAILED) throw err;
+        return this.groupTx.immediate(commits);
+      }
+    });
   }
+
+  private get groupTxUnguarded() {
+    return (this.#groupTxUnguarded ??= this.db.transaction((commits: StepCommit[]) =>
+      commits.map((c) => {
+        try {
+          this.#commit(c);
+          return undefined;
+        } catch (err) {
+          if (!failedBeforeWriting.has(err as object)) throw WROTE_THEN_FAILED; // rolls the group back
+          return err as Error;
+        }
+      }),
+    ));
+  }
+  #groupTxUnguarded: Database.Transaction<(commits: StepCommit[]) => (Error | undefined)[]> | undefined;
 
   private get groupTx() {
     return (this.#groupTx ??= this.db.transaction((commits: StepCommit[]) =>
@@ -551,7 +583,7 @@ class SqliteStoreImpl implements SqliteStore {
     const q = this.q;
     const lease = q.leaseOwner.get(c.leaseKey);
     if (!lease || lease.owner !== c.leaseOwner) {
-      throw new StorageError('LEASE_LOST', `Lease ${c.leaseKey} is not held by ${c.leaseOwner}`);
+      throw beforeWriting(new StorageError('LEASE_LOST', `Lease ${c.leaseKey} is not held by ${c.leaseOwner}`));
     }
     const r = c.run;
     const snapshot = json(r.snapshot);
@@ -566,7 +598,7 @@ class SqliteStoreImpl implements SqliteStore {
         r.channel ?? null, r.status, jsonOrNull(r.waiting), snapshot, r.stepCount, jsonOrNull(r.error),
         r.failedNodeId ?? null, r.updatedAt, r.endedAt ?? null, r.id, r.workspaceId,
       );
-      if (updated.changes === 0) throw new StorageError('NOT_FOUND', `Run ${r.id} not found`);
+      if (updated.changes === 0) throw beforeWriting(new StorageError('NOT_FOUND', `Run ${r.id} not found`));
     }
     for (const s of c.stepLogs) {
       q.insertStepLog.run(
