@@ -34,6 +34,7 @@ import { summariseCpuProfile, type SelfTimeRow } from './support/cpu-profile.js'
 import { benchFlow, publishFlow } from './support/flows.js';
 import { createHttpClient, type HttpClient } from './support/http-client.js';
 import { countRuns } from './support/runs.js';
+import { machineSpeedMs } from './support/machine-speed.js';
 import { readProcCpuMs } from './support/proc-status.js';
 import { sumMetric } from './support/prometheus.js';
 import { codeVersion, startServerChild, type ServerChild } from './support/server-child.js';
@@ -343,7 +344,7 @@ function printRows(title: string, rows: SelfTimeRow[], busyMs: number): void {
 }
 
 async function main(): Promise<void> {
-  console.log(`http: code ${codeVersion()}, node ${process.version}, ${cpus().length} cores`);
+  console.log(`http: code ${codeVersion()}, node ${process.version}, ${cpus().length} cores, machine speed ${fmt(machineSpeedMs(), 0)} ms (fixed JS loop, lower is faster)`);
   const results: RoundResult[] = [];
   for (const [i, sync] of SYNC_LEVELS.entries()) {
     if (sync !== 'FULL' && sync !== 'NORMAL') throw new Error(`--sync: FULL or NORMAL, got "${sync}"`);

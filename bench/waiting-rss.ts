@@ -23,6 +23,7 @@
  * and FULL's WAL syncs only slow the intake down (see bench/http.ts for what FULL costs).
  */
 import { loadavg } from 'node:os';
+import { machineSpeedMs } from './support/machine-speed.js';
 import { waitingFlow, publishFlow } from './support/flows.js';
 import { createHttpClient, type HttpClient } from './support/http-client.js';
 import { readProcMemory, type ProcMemory } from './support/proc-status.js';
@@ -112,7 +113,7 @@ async function main(): Promise<void> {
     await publishFlow(client, waitingFlow(KEYWORD, 'P7D'));
     await sleep(1_000);
     const baseline = readProcMemory(server.pid);
-    console.log(`rss: code ${codeVersion()}, server child pid ${server.pid}, SQLITE_SYNCHRONOUS=${SYNC}, load average ${fmt(loadavg()[0] as number, 1)}`);
+    console.log(`rss: code ${codeVersion()}, machine speed ${fmt(machineSpeedMs(), 0)} ms, server child pid ${server.pid}, SQLITE_SYNCHRONOUS=${SYNC}, load average ${fmt(loadavg()[0] as number, 1)}`);
     console.log(`  ${line('started, flow published, 0 runs', baseline)}; ${await heap(client)}`);
 
     const started = nowMs();
