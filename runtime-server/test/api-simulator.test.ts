@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { Application } from 'express';
 import { requestListener } from '../src/app.js';
@@ -159,6 +162,24 @@ describe('the fast lane', () => {
     await request(requestListener(h.app)).get('/api/simulator/messages?contact=metrics-probe').set(h.auth()).expect(200);
     const metrics = await request(h.app).get('/metrics').expect(200);
     expect(metrics.text).toMatch(/http_requests_total\{method="GET",route="\/api\/simulator\/messages",status="200"\} [1-9]/);
+  });
+
+  it('should take a client that leaves mid-body as a client error, not a server failure', async () => {
+    const server: Server = createServer(requestListener(h.app)).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const served = once(server, 'request');
+    const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(
+      `POST /api/simulator/messages HTTP/1.1\r\nhost: x\r\nauthorization: ${h.auth().authorization}\r\n` +
+        'content-type: application/json\r\ncontent-length: 100\r\n\r\n{"contact":',
+    );
+    await served;
+    socket.destroy();
+    // The lane settles the request a few turns after the socket closes.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    server.close();
+    expect(h.logs.filter((line) => line.includes('request error'))).toEqual([]);
   });
 
   it('should leave every other request to Express', async () => {

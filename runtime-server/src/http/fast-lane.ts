@@ -100,7 +100,7 @@ function hasBody(req: IncomingMessage): boolean {
 /**
  * Reads and parses a JSON body, failing the way body-parser does (so `toProblem` renders the
  * same document): too large 413 (checked against Content-Length first), unsupported charset 415,
- * malformed 400. An empty body is `{}`.
+ * malformed 400, cut off by the client 400. An empty body is `{}`.
  */
 async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
@@ -111,10 +111,16 @@ async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   if (declared > limit) throw tooLarge(limit);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw tooLarge(limit);
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) throw tooLarge(limit);
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    if ((err as { type?: unknown }).type === 'entity.too.large') throw err;
+    // The client went away mid-body: a 400 nobody reads, not a server error in the log.
+    throw Object.assign(new Error('request aborted'), { type: 'request.aborted', status: 400 });
   }
   const text = Buffer.concat(chunks, size).toString('utf8');
   if (text.length === 0) return {};
