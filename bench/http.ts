@@ -25,7 +25,7 @@
  * top self-time frames of the measured window (positions mapped back to the TypeScript through
  * tsx's cache), self time by area, and our functions by inclusive time. `--data-root /dev/shm`
  * puts the database on tmpfs, where fsync costs nothing: not durable, but it separates the disk's
- * share from the CPU's. `--baseline-s` (5) then runs the same senders against a bare Express app
+ * share from the CPU's. `--baseline-s` (5) then runs the same senders against a bare Node HTTP server
  * that answers at once (bench/support/baseline-server.ts): the ceiling of the HTTP layer and this
  * load generator on this machine, with no runtime behind them. `--verbose` prints the child's pid (for strace/perf) and the window start.
  */
@@ -49,7 +49,7 @@ const TOP = numberArg('top', 15);
 const VERBOSE = flagArg('verbose');
 /** `/dev/shm` puts the database on tmpfs: no fsync cost, NOT durable; shows the CPU-bound ceiling. */
 const DATA_ROOT = stringArg('data-root', '');
-/** Seconds of the same load against a bare Express app answering at once (0 skips it). */
+/** Seconds of the same load against a bare Node HTTP server answering at once (0 skips it). */
 const BASELINE_S = numberArg('baseline-s', 5);
 /** A message whose reply has not come after this long counts as lost and ends its sender. */
 const REPLY_TIMEOUT_MS = 30_000;
@@ -266,7 +266,7 @@ async function round(sync: string, profile: boolean): Promise<RoundResult> {
 }
 
 /**
- * The same senders against `bench/support/baseline-server.ts`: Express 5 with the two routes and
+ * The same senders against `bench/support/baseline-server.ts`: Node's HTTP server with the two routes and
  * no work. What the HTTP layer and this load generator manage on this machine by themselves.
  */
 async function baselineRound(): Promise<void> {
@@ -288,7 +288,7 @@ async function baselineRound(): Promise<void> {
     await Promise.all(senders);
     const sorted = sortedCopy(tally.latencies);
     console.log(
-      `http baseline: bare Express 5, same ${SENDERS} senders (POST 202 + GET answered at once), ${BASELINE_S} s:` +
+      `http baseline: bare Node HTTP server, same ${SENDERS} senders (POST 202 + GET answered at once), ${BASELINE_S} s:` +
         ` ${fmt(tally.latencies.length / BASELINE_S)} exchanges/s, p50 ${ms(percentile(sorted, 50))} ms, p99 ${ms(percentile(sorted, 99))} ms;` +
         ` CPU: server ${fmt(serverCores, 2)} cores, load generator ${fmt((clientCpu.user + clientCpu.system) / 1_000 / wall, 2)} cores` +
         `${tally.errors.length ? `; ${tally.errors.length} errors (first: ${tally.errors[0]})` : ''}`,

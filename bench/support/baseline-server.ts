@@ -1,27 +1,45 @@
 /**
- * The HTTP floor of bench/http.ts: a bare Express 5 app (the product's framework) with the two
- * simulator routes and no work behind them. POST journals nothing and answers 202; GET answers at
- * once with one reply. Run as a child by `startBaselineChild`; listens on PORT, prints nothing.
+ * The HTTP floor of bench/http.ts: Node's own HTTP server (what the product's fast lane serves the
+ * simulator routes on) with the two routes and no work behind them. POST reads and parses its JSON
+ * body and answers 202; GET answers at once with one reply. Run as a child by `startServerChild`
+ * with `baseline: true`; listens on PORT, prints nothing.
  */
-import express from 'express';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
-const app = express();
-app.use(express.json({ limit: '1mb' }));
 let seq = 0;
-app.post('/api/simulator/messages', (req, res) => {
-  const body = req.body as { contact?: unknown };
-  if (typeof body.contact !== 'string') {
-    res.status(400).json({ title: 'contact is required' });
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+}
+
+createServer((req, res) => {
+  const url = new URL(req.url ?? '/', 'http://baseline');
+  if (req.method === 'POST' && url.pathname === '/api/simulator/messages') {
+    readJson(req).then(
+      (body) => {
+        if (typeof (body as { contact?: unknown }).contact !== 'string') reply(res, 400, { title: 'contact is required' });
+        else reply(res, 202, { accepted: true, journalId: `jrn_${++seq}` });
+      },
+      () => reply(res, 400, { title: 'malformed JSON' }),
+    );
     return;
   }
-  res.status(202).json({ accepted: true, journalId: `jrn_${++seq}` });
-});
-app.get('/api/simulator/messages', (req, res) => {
-  const after = Number(req.query.after ?? 0);
-  const next = after + 1;
-  res.json({ items: [{ seq: next, runId: 'run', nodeId: 'reply', message: { kind: 'text', text: 'done 12' }, at: Date.now() }], after: next });
-});
-app.get('/healthz', (_req, res) => {
-  res.json({ status: 'ok' });
-});
-app.listen(Number(process.env.PORT), '127.0.0.1');
+  if (req.method === 'GET' && url.pathname === '/api/simulator/messages') {
+    const next = Number(url.searchParams.get('after') ?? 0) + 1;
+    reply(res, 200, { items: [{ seq: next, runId: 'run', nodeId: 'reply', message: { kind: 'text', text: 'done 12' }, at: Date.now() }], after: next });
+    return;
+  }
+  if (req.method === 'GET' && url.pathname === '/healthz') {
+    reply(res, 200, { status: 'ok' });
+    return;
+  }
+  reply(res, 404, { title: 'not found' });
+}).listen(Number(process.env.PORT), '127.0.0.1');

@@ -48,7 +48,7 @@ export interface ServerChildOptions {
   dataRoot?: string;
   /** How long to wait for `/healthz`. */
   startTimeoutMs?: number;
-  /** Start `bench/support/baseline-server.ts` (a bare Express app) instead of the product. */
+  /** Start `bench/support/baseline-server.ts` (a bare Node HTTP server) instead of the product. */
   baseline?: boolean;
 }
 
