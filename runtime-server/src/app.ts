@@ -123,6 +123,8 @@ export function createApp(deps: AppDeps): Application {
   deps.mount?.afterApi?.(app);
   app.use(fallback(routes));
   app.use(errorHandler(logger));
+  // What an integrator mounts before the API (CORS, an allow-list, ...) must see every request.
+  if (deps.mount?.beforeBody) return app;
   lanes.set(
     app,
     createFastLane(routes, {
@@ -141,7 +143,8 @@ export function createApp(deps: AppDeps): Application {
 
 /**
  * What to give `http.createServer` for an app from `createApp`: the fast lane (src/http/fast-lane.ts)
- * for the routes that take it, the Express app for everything else.
+ * for the routes that take it, the Express app for everything else. An app built with a
+ * `mount.beforeBody` has no fast lane: everything goes through Express and what was mounted.
  */
 export function requestListener(app: Application): (req: IncomingMessage, res: ServerResponse) => void {
   const lane = lanes.get(app);

@@ -182,6 +182,19 @@ describe('the fast lane', () => {
     expect(h.logs.filter((line) => line.includes('request error'))).toEqual([]);
   });
 
+  it('should step aside when something is mounted before the API, so that it sees every request', async () => {
+    const mounted = await env.harness({}, {
+      beforeBody: (app) => {
+        app.use((_req, res, next) => {
+          res.setHeader('x-mounted', 'yes');
+          next();
+        });
+      },
+    });
+    const res = await request(requestListener(mounted.app)).get('/api/simulator/messages?contact=a').set(mounted.auth()).expect(200);
+    expect(res.headers['x-mounted']).toBe('yes');
+  });
+
   it('should leave every other request to Express', async () => {
     const res = await request(requestListener(h.app)).put('/api/simulator/messages').set(h.auth()).send({}).expect(405);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
