@@ -1,6 +1,7 @@
 import type { Effect, FlowDefinition, JsonObject } from '@convoflow/engine';
 import { StorageError } from '../src/storage/errors.js';
 import type {
+  ConversationMessage,
   JournalEntry,
   RunRecord,
   StepCommit,
@@ -541,17 +542,7 @@ export function describeStorageContract(
 
       it('should store a sent message with the completion, once, and only while the effect is pending', async () => {
         await store.outbox.claim('exec-a', 10, 100, 160);
-        const sent = {
-          workspaceId: 'ws',
-          contactId: 'c1',
-          channel: 'simulator',
-          direction: 'outbound' as const,
-          message: { kind: 'text', text: 'hi' },
-          runId: 'run-1',
-          nodeId: 'n1',
-          idempotencyKey: 'run-1:1',
-          at: 120,
-        };
+        const sent = sentMessage({ at: 120 });
         const stored = await store.outbox.complete('run-1', 1, {}, 120, undefined, sent);
         expect(stored).toMatchObject(sent);
         expect(await store.messages.list('ws', 'c1')).toEqual([stored]);
@@ -781,6 +772,22 @@ export function stepLog(stepNo: number, status: StoredRunStatus) {
 }
 
 /** A sendMessage effect with this seq. */
+/** What run-1's send #1 stored in the conversation (override any field). */
+export function sentMessage(over: Partial<Omit<ConversationMessage, 'seq'>> = {}): Omit<ConversationMessage, 'seq'> {
+  return {
+    workspaceId: 'ws',
+    contactId: 'c1',
+    channel: 'simulator',
+    direction: 'outbound',
+    message: { kind: 'text', text: 'hi' },
+    runId: 'run-1',
+    nodeId: 'n1',
+    idempotencyKey: 'run-1:1',
+    at: 100,
+    ...over,
+  };
+}
+
 export function sendEffect(seq: number): Effect {
   return { type: 'sendMessage', seq, nodeId: 'n1', message: { kind: 'text', text: `hello ${seq}` } } as Effect;
 }

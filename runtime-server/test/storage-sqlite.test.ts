@@ -5,7 +5,7 @@ import { ConvoflowError } from '@convoflow/engine';
 import { createStore } from '../src/storage/create-store.js';
 import { STORAGE_ERROR_HELP } from '../src/storage/errors.js';
 import { createSqliteStore, type SqliteStore } from '../src/storage/sqlite/sqlite-store.js';
-import { describeStorageContract, journalInput, runRecord, sendEffect, stepCommit, stepLog } from './storage-contract.js';
+import { describeStorageContract, journalInput, runRecord, sendEffect, sentMessage, stepCommit, stepLog } from './storage-contract.js';
 
 const dirs: string[] = [];
 const tempFile = (): string => {
@@ -62,15 +62,7 @@ describe('sqlite store', () => {
       const store = createSqliteStore({ file: tempFile(), synchronous });
       await store.migrate();
       await store.leases.acquire('k', 'me', 1, 100_000);
-      const reply = {
-        workspaceId: 'ws',
-        contactId: 'c1',
-        channel: 'simulator',
-        direction: 'outbound' as const,
-        message: { kind: 'text', text: 'hi' },
-        idempotencyKey: 'run-1:1',
-        at: 100,
-      };
+      const reply = sentMessage();
       await store.commitStep(stepCommit({ leaseKey: 'k', leaseOwner: 'me', effects: [], messages: [reply] }));
       const before = store.walSyncs();
       expect(await store.messages.list('ws', 'c2')).toEqual([]);
