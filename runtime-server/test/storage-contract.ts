@@ -461,6 +461,19 @@ export function describeStorageContract(
         expect(await store.journal.countPending()).toBe(3);
       });
 
+      it('should hand out the oldest pending entries of several keys at once, up to the limit per key', async () => {
+        for (const [id, key] of [['a1', 'A'], ['b1', 'B'], ['a2', 'A'], ['a3', 'A'], ['c1', 'C'], ['b2', 'B']] as const) {
+          await store.journal.append(journalInput(id, key, 1));
+        }
+        await store.journal.markProcessed('a1', 10);
+        const byKey = await store.journal.pendingForKeys(['A', 'B', 'D'], 2);
+        expect([...byKey.keys()].sort()).toEqual(['A', 'B']);
+        expect(ids(byKey.get('A') ?? [])).toEqual(['a2', 'a3']);
+        expect(ids(byKey.get('B') ?? [])).toEqual(['b1', 'b2']);
+        expect(ids((await store.journal.pendingForKeys(['A'], 1)).get('A') ?? [])).toEqual(['a2']);
+        expect((await store.journal.pendingForKeys([], 5)).size).toBe(0);
+      });
+
       it('should record a failure with its reason', async () => {
         await store.journal.append(journalInput('j1', 'K', 1));
         await store.journal.markFailed('j1', 'no such flow', 50);

@@ -145,8 +145,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     let processed = 0;
     try {
       const queues = new Map<string, { entries: JournalEntry[]; more: boolean }>();
+      const pending = await store.journal.pendingForKeys(keys, KEY_BATCH);
       for (const key of keys) {
-        const entries = await store.journal.pendingForKey(key, KEY_BATCH);
+        const entries = pending.get(key) ?? [];
         queues.set(key, { entries, more: entries.length === KEY_BATCH });
       }
       for (let round = 1; queues.size > 0; round += 1) {

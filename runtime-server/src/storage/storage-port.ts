@@ -343,6 +343,8 @@ export interface StoragePort {
      */
     nextPending(limit: number, now: number): Promise<JournalEntry[]>;
     pendingForKey(orderingKey: string, limit: number): Promise<JournalEntry[]>;
+    /** `pendingForKey` for several keys at once (SQLite: one query); a key with none is absent. */
+    pendingForKeys(orderingKeys: readonly string[], limit: number): Promise<Map<string, JournalEntry[]>>;
     markProcessed(id: string, at: number): Promise<void>;
     markFailed(id: string, error: string, at: number): Promise<void>;
     countPending(): Promise<number>;

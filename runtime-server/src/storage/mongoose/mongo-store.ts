@@ -606,6 +606,16 @@ class MongoStoreImpl implements MongoStore {
         if (limit <= 0) return [];
         return (await this.#m.Journal.find({ orderingKey, status: 'pending' }).sort({ seq: 1 }).limit(limit).lean<JournalDoc[]>()).map(toJournal);
       }),
+    // One query per key: a single $in query cannot stop at `limit` per key, and one deep backlog
+    // would fill it.
+    pendingForKeys: async (orderingKeys, limit) => {
+      const byKey = new Map<string, JournalEntry[]>();
+      for (const key of orderingKeys) {
+        const entries = await this.journal.pendingForKey(key, limit);
+        if (entries.length > 0) byKey.set(key, entries);
+      }
+      return byKey;
+    },
     markProcessed: (id, at) =>
       guard(async () => {
         const r = await this.#m.Journal.updateOne({ _id: id }, { $set: { status: 'processed', processedAt: at } });

@@ -636,6 +636,17 @@ class SqliteStoreImpl implements SqliteStore {
     nextPending: async (limit, now) => guard(() => this.nextPending(Math.max(0, limit), now).map(toJournal)),
     pendingForKey: async (orderingKey, limit) =>
       guard(() => this.q.pendingForKey.all(orderingKey, Math.max(0, limit)).map(toJournal)),
+    pendingForKeys: async (orderingKeys, limit) =>
+      guard(() => {
+        const byKey = new Map<string, JournalEntry[]>();
+        if (orderingKeys.length === 0 || limit <= 0) return byKey;
+        for (const row of this.q.pendingForKeys.all(JSON.stringify(orderingKeys), limit)) {
+          const entries = byKey.get(row.ordering_key);
+          if (entries) entries.push(toJournal(row));
+          else byKey.set(row.ordering_key, [toJournal(row)]);
+        }
+        return byKey;
+      }),
     markProcessed: async (id, at) =>
       guard(() => {
         if (this.q.markProcessed.run(at, id).changes === 0) throw new StorageError('NOT_FOUND', `Journal entry ${id} not found`);

@@ -182,6 +182,12 @@ export function prepareStatements(db: Db) {
     pendingForKey: db.prepare<[string, number], JournalRow>(
       `SELECT * FROM journal WHERE ordering_key = ? AND status = 'pending' ORDER BY seq LIMIT ?`,
     ),
+    // Per key, its oldest pending rows through the covering index: a LIMIT per key, not per query.
+    pendingForKeys: db.prepare<[string, number], JournalRow>(
+      `SELECT j.* FROM json_each(?) AS k, journal AS j
+       WHERE j.seq IN (SELECT p.seq FROM journal AS p WHERE p.ordering_key = k.value AND p.status = 'pending' ORDER BY p.seq LIMIT ?)
+       ORDER BY j.seq`,
+    ),
     markProcessed: db.prepare<[number, string]>(
       `UPDATE journal SET status = 'processed', processed_at = ? WHERE id = ?`,
     ),
