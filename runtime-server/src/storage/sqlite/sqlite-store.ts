@@ -48,6 +48,7 @@ import {
 } from './rows.js';
 import { prepareStatements, type Statements } from './statements.js';
 import { GroupCommit } from './group-commit.js';
+import { MultiRowInsert } from './multi-row-insert.js';
 import { WalSync } from './wal-sync.js';
 
 type NewJournalEntry = Omit<JournalEntry, 'seq' | 'status' | 'attempts'>;
@@ -600,17 +601,21 @@ class SqliteStoreImpl implements SqliteStore {
       );
       if (updated.changes === 0) throw beforeWriting(new StorageError('NOT_FOUND', `Run ${r.id} not found`));
     }
-    for (const s of c.stepLogs) {
-      q.insertStepLog.run(
-        s.runId, s.stepNo, s.workspaceId, s.at, s.event, json(s.path), json(s.effects), s.status, jsonOrNull(s.error),
-      );
-    }
+    this.stepLogRows.run(
+      c.stepLogs.map((s) => [s.runId, s.stepNo, s.workspaceId, s.at, s.event, json(s.path), json(s.effects), s.status, jsonOrNull(s.error)]),
+    );
     const at = lastStepAt(c);
     for (const effect of c.effects) {
       q.insertOutbox.run(r.id, effect.seq, r.workspaceId, json(effect), at, at);
     }
     if (c.journalEntryId !== undefined) q.markProcessed.run(at, c.journalEntryId);
-    for (const message of c.messages ?? []) this.appendMessage(message);
+    if (c.messages) {
+      this.messageRows.run(
+        c.messages.map((m) => [
+          m.workspaceId, m.contactId, m.channel, m.direction, json(m.message), m.runId ?? null, m.nodeId ?? null, m.idempotencyKey, m.at,
+        ]),
+      );
+    }
     if (c.contactChanges) {
       const row = q.getContact.get(r.workspaceId, c.contactChanges.contactId);
       if (row) {
@@ -619,6 +624,26 @@ class SqliteStoreImpl implements SqliteStore {
       }
     }
   };
+
+  // A commit's step-log rows and messages, each in one statement (see MultiRowInsert).
+  private get stepLogRows(): MultiRowInsert {
+    return (this.#stepLogRows ??= new MultiRowInsert(
+      this.db,
+      'INSERT INTO step_log (run_id, step_no, workspace_id, at, event, path, effects, status, error)',
+      9,
+    ));
+  }
+  #stepLogRows: MultiRowInsert | undefined;
+
+  private get messageRows(): MultiRowInsert {
+    return (this.#messageRows ??= new MultiRowInsert(
+      this.db,
+      'INSERT INTO messages (workspace_id, contact_id, channel, direction, message, run_id, node_id, idempotency_key, at)',
+      9,
+      'ON CONFLICT (workspace_id, idempotency_key) DO NOTHING',
+    ));
+  }
+  #messageRows: MultiRowInsert | undefined;
 
   private get commitTx() {
     return (this.#commitTx ??= this.db.transaction(this.#commit));

@@ -141,10 +141,6 @@ export function prepareStatements(db: Db) {
          failed_node_id = ?, updated_at = ?, ended_at = ?
        WHERE id = ? AND workspace_id = ?`,
     ),
-    insertStepLog: db.prepare<[string, number, string, number, string, string, string, string, string | null]>(
-      `INSERT INTO step_log (run_id, step_no, workspace_id, at, event, path, effects, status, error)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
     insertOutbox: db.prepare<[string, number, string, string, number, number]>(
       `INSERT INTO outbox (run_id, seq, workspace_id, effect, status, attempts, available_at, created_at)
        VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)
