@@ -327,6 +327,19 @@ export function describeStorageContract(
         expect((await store.runs.get('ws', 'run-1'))?.updatedAt).toBe(900);
       });
 
+      it('should release the lease with the commit when asked, and only if the committer holds it', async () => {
+        await store.leases.acquire('ws/c1', 'p1', 100, 200);
+        await store.commitStep(stepCommit({ releaseLease: true }));
+        expect((await store.runs.get('ws', 'run-1'))?.id).toBe('run-1');
+        expect(await store.leases.acquire('ws/c1', 'p2', 100, 200)).toBe(true);
+        // p1 no longer holds it: the commit is refused and p2 keeps the lease.
+        await expect(
+          store.commitStep(stepCommit({ releaseLease: true, isNew: false, run: runRecord({ stepCount: 2 }), stepLogs: [stepLog(1, 'done')] })),
+        ).rejects.toMatchObject({ code: 'LEASE_LOST' });
+        expect(await store.leases.acquire('ws/c1', 'p3', 100, 200)).toBe(false);
+        expect(await store.runs.stepLog('run-1')).toHaveLength(1);
+      });
+
       it('should write each of several commits on its own: one that lost its lease does not stop the others', async () => {
         await store.leases.acquireMany(['ws/c1', 'ws/c2'], 'p1', 100, 200);
         expect(await store.leases.acquire('ws/c3', 'p2', 100, 200)).toBe(true);

@@ -11,11 +11,31 @@ import type { StepCommit, StoragePort } from '../storage/storage-port.js';
 export class CommitBatch {
   #pending: Array<{ commit: StepCommit; entryId: string; landed: () => void }> = [];
   readonly #failures = new Map<string, Error>();
+  readonly #released = new Set<string>();
 
   constructor(private readonly store: Pick<StoragePort, 'commitSteps'>) {}
 
   add(commit: StepCommit, entryId: string, landed: () => void): void {
     this.#pending.push({ commit, entryId, landed });
+  }
+
+  /**
+   * Makes the last commit added for `entryId` release its lease when it lands: the caller has no
+   * more entries of that key. False when the entry has no commit waiting in the batch.
+   */
+  releaseWithLastOf(entryId: string): boolean {
+    for (let i = this.#pending.length - 1; i >= 0; i -= 1) {
+      const pending = this.#pending[i]!;
+      if (pending.entryId !== entryId) continue;
+      pending.commit = { ...pending.commit, releaseLease: true };
+      return true;
+    }
+    return false;
+  }
+
+  /** Lease keys released by commits that landed. */
+  get releasedKeys(): ReadonlySet<string> {
+    return this.#released;
   }
 
   /** Records that processing `entryId` failed before it could commit. */
@@ -40,8 +60,12 @@ export class CommitBatch {
     }
     batch.forEach((p, i) => {
       const error = results[i];
-      if (error) this.fail(p.entryId, error);
-      else p.landed();
+      if (error) {
+        this.fail(p.entryId, error);
+        return;
+      }
+      if (p.commit.releaseLease) this.#released.add(p.commit.leaseKey);
+      p.landed();
     });
   }
 }

@@ -143,6 +143,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     if (heads.length === 0) return 0;
     const keys = await store.leases.acquireMany(heads.map((h) => h.orderingKey), owner, now(), now() + leaseMs);
     let processed = 0;
+    const released = new Set<string>();
     try {
       const queues = new Map<string, { entries: JournalEntry[]; more: boolean }>();
       const pending = await store.journal.pendingForKeys(keys, KEY_BATCH);
@@ -168,11 +169,17 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           taken.push({ key, entry });
           try {
             await processor.process(entry, { key, owner, commits: batch });
+            // The key's last entry this tick: its last commit lets the lease go.
+            if (queue.entries.length === 0 && !queue.more) batch.releaseWithLastOf(entry.id);
           } catch (err) {
             batch.fail(entry.id, err);
           }
         }
         await batch.flush();
+        for (const key of batch.releasedKeys) {
+          released.add(key);
+          queues.delete(key); // done with it: never renewed below
+        }
         for (const { key, entry } of taken) {
           processed += 1;
           const error = batch.failureOf(entry.id);
@@ -198,7 +205,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
-      await store.leases.releaseMany(keys, owner);
+      const held = keys.filter((key) => !released.has(key));
+      if (held.length > 0) await store.leases.releaseMany(held, owner);
     }
     // A short batch was every key there was to take: sleep until woken (appends, effect
     // outcomes) or the poll, instead of asking again at once.

@@ -177,6 +177,8 @@ export interface StepCommit {
   /** Who holds the run's ordering lease; the commit fails with a StorageError if it lost it. */
   leaseOwner: string;
   leaseKey: string;
+  /** Releases that lease in the same transaction: the caller has no more work for the key. */
+  releaseLease?: boolean;
   /**
    * One entry per step, in order. Several when the runtime carried the run past sends it recorded
    * itself (a channel whose delivery is the record, like the simulator) before committing.

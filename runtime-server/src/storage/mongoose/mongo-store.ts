@@ -516,6 +516,7 @@ class MongoStoreImpl implements MongoStore {
       this.tx(async (session) => {
         const held = await this.#m.Lease.updateOne({ _id: c.leaseKey, owner: c.leaseOwner }, { $inc: { commits: 1 } }, { session });
         if (held.matchedCount === 0) throw new StorageError('LEASE_LOST', `Lease ${c.leaseKey} is not held by ${c.leaseOwner}`);
+        if (c.releaseLease) await this.#m.Lease.deleteOne({ _id: c.leaseKey, owner: c.leaseOwner }, { session });
         const run = toRunDoc(c.run);
         if (c.isNew) {
           await this.#m.Run.create([run], { session });

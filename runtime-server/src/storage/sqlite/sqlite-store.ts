@@ -582,8 +582,11 @@ class SqliteStoreImpl implements SqliteStore {
 
   readonly #commit = (c: StepCommit): void => {
     const q = this.q;
-    const lease = q.leaseOwner.get(c.leaseKey);
-    if (!lease || lease.owner !== c.leaseOwner) {
+    // Releasing is the check too: only the owner's row is deleted. Rolled back with the commit.
+    const held = c.releaseLease
+      ? q.releaseLease.run(c.leaseKey, c.leaseOwner).changes > 0
+      : q.leaseOwner.get(c.leaseKey)?.owner === c.leaseOwner;
+    if (!held) {
       throw beforeWriting(new StorageError('LEASE_LOST', `Lease ${c.leaseKey} is not held by ${c.leaseOwner}`));
     }
     const r = c.run;
