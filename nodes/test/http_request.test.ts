@@ -1,5 +1,9 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { nodeCompleted, type JsonObject } from '@convoflow/engine';
 import {
   createHttpRequestNode,
@@ -324,4 +328,50 @@ describe('http_request node: DNS rebinding', () => {
       expect(served).toEqual(['/redirect-to']);
     });
   });
+});
+
+describe('http_request node: TLS through the pinned connection', () => {
+  // The pinned dispatcher connects to the checked address; the certificate must still be checked
+  // against the URL's host. The test CA is trusted only by a child process (NODE_EXTRA_CA_CERTS is
+  // read at start-up); its server certificate names api.test alone. Fixtures: nodes/test/fixtures/tls.
+  const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/tls/${name}`, import.meta.url));
+  let tls: TlsServer;
+  const names: Array<string | false | null> = [];
+
+  beforeAll(async () => {
+    tls = createTlsServer({ key: readFileSync(fixture('api.test.key')), cert: readFileSync(fixture('api.test.pem')) }, (req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ data: { status: 'shipped', path: req.url } }));
+    });
+    tls.on('secureConnection', (socket) => names.push(socket.servername));
+    await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(() => new Promise<void>((resolve) => tls.close(() => resolve())));
+
+  const probe = (host: string, trustTestCa = true): Promise<JsonObject> =>
+    new Promise((resolve, reject) => {
+      const env = { ...process.env };
+      if (trustTestCa) env.NODE_EXTRA_CA_CERTS = fixture('ca.pem');
+      else delete env.NODE_EXTRA_CA_CERTS;
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', fileURLToPath(new URL('./support/tls-probe.ts', import.meta.url)), host, String((tls.address() as AddressInfo).port)],
+        { env, timeout: 30_000 },
+        (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as JsonObject)),
+      );
+    });
+
+  it('should verify the certificate against the host name and send it as SNI', async () => {
+    names.length = 0;
+    expect(await probe('api.test')).toMatchObject({ output: 'success', data: { status: 200, body: { data: { status: 'shipped' } } } });
+    expect(names).toEqual(['api.test']);
+  }, 40_000);
+
+  it('should refuse a server whose certificate names another host, though the address was allowed', async () => {
+    expect(await probe('other.test')).toMatchObject({ output: 'error', data: { errno: 'ERR_TLS_CERT_ALTNAME_INVALID' } });
+  }, 40_000);
+
+  it('should refuse a certificate from an authority the process does not trust', async () => {
+    expect(await probe('api.test', false)).toMatchObject({ output: 'error', data: { errno: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' } });
+  }, 40_000);
 });
