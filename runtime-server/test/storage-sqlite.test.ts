@@ -57,7 +57,7 @@ describe('sqlite store', () => {
     await store.close();
   });
 
-  it('should sync before showing a recorded message, and never for an empty read or at NORMAL', async () => {
+  it('should sync before showing a recorded message, once per message, and never for an empty read or at NORMAL', async () => {
     for (const synchronous of ['FULL', 'NORMAL'] as const) {
       const store = createSqliteStore({ file: tempFile(), synchronous });
       await store.migrate();
@@ -69,6 +69,13 @@ describe('sqlite store', () => {
       expect(store.walSyncs() - before).toBe(0);
       expect(await store.messages.list('ws', 'c1', { direction: 'outbound' })).toMatchObject([reply]);
       expect(store.walSyncs() - before).toBe(synchronous === 'FULL' ? 1 : 0);
+      // Read again: that sync covered it, so no other is needed.
+      expect(await store.messages.list('ws', 'c1')).toHaveLength(1);
+      expect(store.walSyncs() - before).toBe(synchronous === 'FULL' ? 1 : 0);
+      // A newer message is not covered yet.
+      await store.commitStep(stepCommit({ leaseKey: 'k', leaseOwner: 'me', effects: [], isNew: false, run: runRecord({ stepCount: 2 }), stepLogs: [stepLog(1, 'done')], messages: [sentMessage({ idempotencyKey: 'run-1:2' })] }));
+      expect(await store.messages.list('ws', 'c1')).toHaveLength(2);
+      expect(store.walSyncs() - before).toBe(synchronous === 'FULL' ? 2 : 0);
       await store.close();
     }
   });

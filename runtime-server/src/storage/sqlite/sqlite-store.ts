@@ -147,7 +147,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   db.pragma('foreign_keys = ON');
   db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
   const durable = !memory && options.synchronous !== 'NORMAL';
-  return new SqliteStoreImpl(db, file, durable ? new WalSync(`${file}-wal`) : undefined);
+  return new SqliteStoreImpl(db, file, durable ? `${file}-wal` : undefined);
 }
 
 function isEmpty(db: Database.Database): boolean {
@@ -201,12 +201,27 @@ class SqliteStoreImpl implements SqliteStore {
   readonly #appends: GroupCommit<NewJournalEntry, { inserted: boolean; entry: JournalEntry }>;
   readonly #completions: GroupCommit<Completion, ConversationMessage | undefined>;
 
+  /** Syncs the WAL for commits that acknowledge something; undefined when they need not be durable. */
+  private readonly walSync: WalSync | undefined;
+  /** Every message up to this seq is on disk (whichever process wrote it: the WAL is shared). */
+  #durableMessageSeq = 0;
+
   constructor(
     readonly db: Database.Database,
     readonly file: string,
-    /** Syncs the WAL for commits that acknowledge something; undefined when they need not be durable. */
-    private readonly walSync: WalSync | undefined,
+    /** The WAL file to sync; undefined when commits need not be durable. */
+    walFile: string | undefined,
   ) {
+    this.walSync =
+      walFile === undefined
+        ? undefined
+        : new WalSync(walFile, () => {
+            // Read as the sync starts: every message up to it is in the WAL the sync covers.
+            const seq = this.q.maxMessageSeq.get()?.seq ?? 0;
+            return () => {
+              this.#durableMessageSeq = Math.max(this.#durableMessageSeq, seq);
+            };
+          });
     // Nobody hears of an append before it is on disk: one sync for the whole group.
     this.#appends = new GroupCommit(db, (entry) => this.appendJournal(entry), toStorageError, () => this.durable());
     this.#completions = new GroupCommit(db, (c) => this.completeOne(c), toStorageError);
@@ -791,8 +806,10 @@ class SqliteStoreImpl implements SqliteStore {
         ).map(toMessage),
       );
       // A reply recorded with its step may be committed before the message that caused it is
-      // synced: nobody sees it until both would survive a power loss.
-      if (found.length > 0) await this.durable();
+      // synced: nobody sees it until both would survive a power loss. Under load some sync has
+      // usually covered it already.
+      const newest = found.at(-1)?.seq ?? 0;
+      if (newest > this.#durableMessageSeq) await this.durable();
       return found;
     },
   };

@@ -230,6 +230,7 @@ export function prepareStatements(db: Db) {
     messageByKey: db.prepare<[string, string], MessageRow>(
       'SELECT * FROM messages WHERE workspace_id = ? AND idempotency_key = ?',
     ),
+    maxMessageSeq: db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM messages'),
     listMessages: db.prepare<[string, string, number, number], MessageRow>(
       'SELECT * FROM messages WHERE workspace_id = ? AND contact_id = ? AND seq > ? ORDER BY seq LIMIT ?',
     ),

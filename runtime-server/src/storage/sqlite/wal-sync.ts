@@ -25,7 +25,15 @@ export class WalSync {
   #closed = false;
   #completed = 0;
 
-  constructor(private readonly walFile: string) {}
+  /**
+   * @param beforeSync runs as each sync starts, and what it returns once that sync is done: a way
+   *   to note what the sync covers (say the highest row id committed so far) and learn when it
+   *   is durable.
+   */
+  constructor(
+    private readonly walFile: string,
+    private readonly beforeSync: () => (() => void) | void = () => undefined,
+  ) {}
 
   /** Syncs finished so far (each may have served many callers). */
   get completed(): number {
@@ -53,8 +61,12 @@ export class WalSync {
   #start(): void {
     const batch = this.#waiting;
     this.#waiting = [];
+    const covered = this.beforeSync();
     this.#running = this.#syncOnce().then(
-      () => batch.forEach((w) => w.resolve()),
+      () => {
+        covered?.();
+        batch.forEach((w) => w.resolve());
+      },
       (err: unknown) => batch.forEach((w) => w.reject(err)),
     );
     void this.#running.finally(() => {
