@@ -11,7 +11,7 @@ import type { RequestValidator } from './validator.js';
 import { rawBodyOf } from './json-body.js';
 
 /** The media types read as JSON bodies (as `jsonBody` parses them). */
-export const JSON_TYPES = ['application/json', 'application/*+json'];
+const JSON_TYPES = ['application/json', 'application/*+json'];
 
 /** What mounting needs from the app. */
 export interface MountDeps {

@@ -23,11 +23,14 @@ export class MultiRowInsert {
     private readonly tail = '',
   ) {}
 
-  run(rows: readonly (readonly unknown[])[]): void {
+  /** Writes the rows; returns what the last statement reported (undefined for no rows). */
+  run(rows: readonly (readonly unknown[])[]): Database.RunResult | undefined {
+    let result: Database.RunResult | undefined;
     for (let from = 0; from < rows.length; from += MAX_ROWS) {
       const chunk = rows.slice(from, from + MAX_ROWS);
-      this.statement(chunk.length).run(...chunk.flat());
+      result = this.statement(chunk.length).run(...chunk.flat());
     }
+    return result;
   }
 
   private statement(count: number): Database.Statement {

@@ -155,6 +155,11 @@ function isEmpty(db: Database.Database): boolean {
   return (row?.n ?? 0) === 0;
 }
 
+/** A message as the values of its INSERT (see `messageRows`). */
+const messageRow = (m: Omit<ConversationMessage, 'seq'>): unknown[] => [
+  m.workspaceId, m.contactId, m.channel, m.direction, json(m.message), m.runId ?? null, m.nodeId ?? null, m.idempotencyKey, m.at,
+];
+
 /** Errors a step commit threw before its first write: nothing of it needs rolling back. */
 const failedBeforeWriting = new WeakSet<object>();
 const beforeWriting = (err: StorageError): StorageError => {
@@ -627,13 +632,7 @@ class SqliteStoreImpl implements SqliteStore {
       q.insertOutbox.run(r.id, effect.seq, r.workspaceId, json(effect), at, at);
     }
     if (c.journalEntryId !== undefined) q.markProcessed.run(at, c.journalEntryId);
-    if (c.messages) {
-      this.messageRows.run(
-        c.messages.map((m) => [
-          m.workspaceId, m.contactId, m.channel, m.direction, json(m.message), m.runId ?? null, m.nodeId ?? null, m.idempotencyKey, m.at,
-        ]),
-      );
-    }
+    if (c.messages) this.messageRows.run(c.messages.map(messageRow));
     if (c.contactChanges) {
       const row = q.getContact.get(r.workspaceId, c.contactChanges.contactId);
       if (row) {
@@ -643,7 +642,8 @@ class SqliteStoreImpl implements SqliteStore {
     }
   };
 
-  // A commit's step-log rows and messages, each in one statement (see MultiRowInsert).
+  // A commit's step-log rows and messages, each in one statement (see MultiRowInsert); a single
+  // message too, so its INSERT is written once.
   private get stepLogRows(): MultiRowInsert {
     return (this.#stepLogRows ??= new MultiRowInsert(
       this.db,
@@ -781,12 +781,9 @@ class SqliteStoreImpl implements SqliteStore {
   }
 
   private appendMessage(m: Omit<ConversationMessage, 'seq'>): ConversationMessage {
-    const inserted = this.q.insertMessage.run(
-      m.workspaceId, m.contactId, m.channel, m.direction, json(m.message), m.runId ?? null, m.nodeId ?? null,
-      m.idempotencyKey, m.at,
-    );
+    const inserted = this.messageRows.run([messageRow(m)]);
     // A fresh insert is what was given: no read back (the row's rowid is its seq).
-    if (inserted.changes > 0) return definedOnly({ ...m, seq: Number(inserted.lastInsertRowid) }) as ConversationMessage;
+    if (inserted && inserted.changes > 0) return definedOnly({ ...m, seq: Number(inserted.lastInsertRowid) }) as ConversationMessage;
     const row = this.q.messageByKey.get(m.workspaceId, m.idempotencyKey);
     if (!row) throw new StorageError('NOT_FOUND', `Message ${m.idempotencyKey} vanished`);
     return toMessage(row);

@@ -220,13 +220,6 @@ export function prepareStatements(db: Db) {
     getOutbox: db.prepare<[string, number], OutboxRow>('SELECT * FROM outbox WHERE run_id = ? AND seq = ?'),
     countPendingOutbox: db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'`),
 
-    insertMessage: db.prepare<
-      [string, string, string, string, string, string | null, string | null, string, number]
-    >(
-      `INSERT INTO messages (workspace_id, contact_id, channel, direction, message, run_id, node_id, idempotency_key, at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (workspace_id, idempotency_key) DO NOTHING`,
-    ),
     messageByKey: db.prepare<[string, string], MessageRow>(
       'SELECT * FROM messages WHERE workspace_id = ? AND idempotency_key = ?',
     ),
