@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import type { FlowDefinition, JsonObject } from '@convoflow/engine';
 import { StorageError } from '../errors.js';
@@ -50,6 +50,7 @@ import { prepareStatements, type Statements } from './statements.js';
 import { GroupCommit } from './group-commit.js';
 import { MultiRowInsert } from './multi-row-insert.js';
 import { WalSync } from './wal-sync.js';
+import { Checkpointer } from './checkpointer.js';
 
 type NewJournalEntry = Omit<JournalEntry, 'seq' | 'status' | 'attempts'>;
 
@@ -81,6 +82,12 @@ export interface SqliteStoreOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** How long a write waits for another process's write lock before failing `BUSY`. Default 5000. */
   busyTimeoutMs?: number;
+  /**
+   * Copy WAL frames back into the database from a worker thread (see Checkpointer) rather than in
+   * the commit that crosses SQLite's threshold, on the event loop. Default true for a file; a
+   * `:memory:` database has no WAL.
+   */
+  backgroundCheckpoints?: boolean;
 }
 
 /** What `vacuum()` did. */
@@ -117,6 +124,9 @@ const HEAD_SCAN_FACTOR = 8;
 
 /** Pages freed per incremental-vacuum statement (4 MB at the default page size). */
 const VACUUM_CHUNK_PAGES = 1024;
+/** How often, and how far apart, `vacuum()` tries to truncate a WAL another checkpoint holds. */
+const TRUNCATE_ATTEMPTS = 100;
+const TRUNCATE_RETRY_MS = 5;
 /** WAL bytes kept after a checkpoint; beyond this the WAL file is truncated. */
 const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
 
@@ -139,7 +149,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const file = memory ? options.file : resolve(options.file);
   if (!memory) mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
-  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+  const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
+  db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   // auto_vacuum can only be chosen before the first table exists; older files are converted in migrate().
   if (isEmpty(db)) db.pragma('auto_vacuum = INCREMENTAL');
   db.pragma('journal_mode = WAL');
@@ -147,7 +158,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   db.pragma('foreign_keys = ON');
   db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
   const durable = !memory && options.synchronous !== 'NORMAL';
-  return new SqliteStoreImpl(db, file, durable ? `${file}-wal` : undefined);
+  const checkpointer = !memory && options.backgroundCheckpoints !== false ? new Checkpointer(db, file, { busyTimeoutMs }) : undefined;
+  return new SqliteStoreImpl(db, file, durable ? `${file}-wal` : undefined, checkpointer);
 }
 
 function isEmpty(db: Database.Database): boolean {
@@ -216,6 +228,7 @@ class SqliteStoreImpl implements SqliteStore {
     readonly file: string,
     /** The WAL file to sync; undefined when commits need not be durable. */
     walFile: string | undefined,
+    private readonly checkpointer: Checkpointer | undefined,
   ) {
     this.walSync =
       walFile === undefined
@@ -264,6 +277,7 @@ class SqliteStoreImpl implements SqliteStore {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.stop();
     await this.walSync?.close();
     if (this.db.open) this.db.close();
   }
@@ -282,12 +296,24 @@ class SqliteStoreImpl implements SqliteStore {
       freed += done;
       await nextTurn();
     }
+    if (this.file !== ':memory:') await this.truncateWal();
     return guard(() => {
-      if (this.file !== ':memory:') this.db.pragma('wal_checkpoint(TRUNCATE)');
       const pageSizeBytes = Number(this.db.pragma('page_size', { simple: true }));
       const pageCount = Number(this.db.pragma('page_count', { simple: true }));
       return { freedPages: freed, sizeBytes: this.file === ':memory:' ? 0 : pageCount * pageSizeBytes };
     });
+  }
+
+  /**
+   * Checkpoints the whole WAL and truncates it. Another connection's checkpoint (the background
+   * one, say) makes this one answer busy at once, without waiting: try again for a while.
+   */
+  private async truncateWal(): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      const [row] = guard(() => this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>);
+      if (!row?.busy || attempt === TRUNCATE_ATTEMPTS) return;
+      await sleep(TRUNCATE_RETRY_MS);
+    }
   }
 
   workspaces: SqliteStore['workspaces'] = {

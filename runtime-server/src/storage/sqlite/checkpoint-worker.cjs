@@ -1,0 +1,41 @@
+'use strict';
+// The body of the background checkpointer (see checkpointer.ts), run in a worker thread. Plain
+// JavaScript, so that the thread needs no TypeScript loader wherever the store runs (tsx, jest).
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+
+/** @type {{ file: string, intervalMs: number, busyTimeoutMs: number, report: boolean }} */
+const options = workerData;
+const db = new Database(options.file);
+db.pragma(`busy_timeout = ${options.busyTimeoutMs}`);
+// At NORMAL a checkpoint syncs the WAL before it copies frames and the database after.
+db.pragma('synchronous = NORMAL');
+
+let timer;
+let stopping = false;
+
+function checkpoint() {
+  let result;
+  try {
+    // PASSIVE copies what it can and never waits for the writers it runs beside.
+    const [row] = db.pragma('wal_checkpoint(PASSIVE)');
+    result = { busy: row.busy, log: row.log, checkpointed: row.checkpointed };
+  } catch (err) {
+    // Another connection checkpointing or resetting the WAL right now: try again next time.
+    const code = err && typeof err === 'object' ? err.code : undefined;
+    if (typeof code !== 'string' || !code.startsWith('SQLITE_BUSY')) throw err;
+    result = { busy: 1, log: -1, checkpointed: -1 };
+  }
+  if (options.report) parentPort.postMessage({ type: 'checkpointed', ...result });
+  if (!stopping) timer = setTimeout(checkpoint, options.intervalMs);
+}
+
+parentPort.on('message', (message) => {
+  if (message !== 'stop') return;
+  stopping = true;
+  clearTimeout(timer);
+  db.close();
+  parentPort.close();
+});
+
+timer = setTimeout(checkpoint, options.intervalMs);

@@ -1,0 +1,93 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
+
+/** What one background checkpoint did (SQLite's `wal_checkpoint` row). */
+export interface CheckpointResult {
+  /** 1 when another connection held the checkpoint lock, or a reader kept frames in use. */
+  busy: number;
+  /** Frames in the WAL when it ran (-1 when it could not start). */
+  log: number;
+  /** Of those, frames now copied into the database. */
+  checkpointed: number;
+}
+
+export interface CheckpointerOptions {
+  /** How often to checkpoint. Default 50 ms. */
+  intervalMs?: number;
+  busyTimeoutMs?: number;
+  /** Called after each checkpoint (tests); without it the thread posts nothing. */
+  onCheckpoint?: (result: CheckpointResult) => void;
+}
+
+const WORKER_FILE = new URL('./checkpoint-worker.cjs', import.meta.url);
+/** SQLite's own default threshold, for when the background thread is gone. */
+export const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
+/**
+ * While the thread runs, the store's connection still checkpoints past this many WAL frames (64 MB
+ * at 4 KB pages). Under a steady load the thread's checkpoints rarely end in a moment without a
+ * new commit, and only then may the next commit start the WAL over; this bounds the WAL. By then
+ * the thread has copied nearly everything, so that checkpoint on the event loop is short.
+ */
+export const BACKSTOP_AUTOCHECKPOINT_PAGES = 16_384;
+
+/**
+ * Copies WAL frames back into the database from a worker thread with its own connection, instead
+ * of inside whichever commit crosses SQLite's 1,000-page threshold. That commit runs on the event
+ * loop (better-sqlite3 is synchronous), and a checkpoint there copies the pages and syncs both
+ * files: milliseconds of stalled requests, many times a second under load.
+ *
+ * While the thread runs, `db` (the store's connection) checkpoints only past
+ * BACKSTOP_AUTOCHECKPOINT_PAGES. Once the thread has exited (stopped, or died), `db` is back on
+ * SQLite's default.
+ */
+export class Checkpointer {
+  readonly #worker: Worker;
+  #exited: Promise<void>;
+  #stopped = false;
+
+  constructor(
+    private readonly db: Database.Database,
+    file: string,
+    options: CheckpointerOptions = {},
+  ) {
+    this.#worker = new Worker(WORKER_FILE, {
+      workerData: {
+        file,
+        driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+        intervalMs: options.intervalMs ?? 50,
+        busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+        report: options.onCheckpoint !== undefined,
+      },
+      // Plain JavaScript: no need for the loaders (tsx) the main thread was started with.
+      execArgv: [],
+      // The thread's V8 heap stays small: it only holds a connection.
+      resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
+    });
+    // A checkpointer never keeps the process alive on its own.
+    this.#worker.unref();
+    db.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
+    const onCheckpoint = options.onCheckpoint;
+    if (onCheckpoint) {
+      this.#worker.on('message', (message: { type?: string } & CheckpointResult) => {
+        if (message.type === 'checkpointed') onCheckpoint({ busy: message.busy, log: message.log, checkpointed: message.checkpointed });
+      });
+    }
+    this.#exited = new Promise<void>((resolve) => {
+      this.#worker.once('error', () => undefined);
+      this.#worker.once('exit', () => {
+        if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
+        resolve();
+      });
+    });
+  }
+
+  /** Stops the thread and closes its connection; resolves once it has exited. */
+  async stop(): Promise<void> {
+    if (!this.#stopped) {
+      this.#stopped = true;
+      this.#worker.postMessage('stop');
+    }
+    await this.#exited;
+  }
+}
