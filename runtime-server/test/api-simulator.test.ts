@@ -52,6 +52,18 @@ describe.each([
     expect(runs).toEqual([expect.objectContaining({ flowId: 'echo', contactId: contact!.id, status: 'done' })]);
   });
 
+  it('should give a message without a messageId a time-ordered id, so journal appends stay at the end of the index', async () => {
+    for (const text of ['one', 'two', 'three']) await say('orderly', { text });
+    await h.settle();
+    const contact = await h.store.contacts.findByIdentity(h.ws, { channel: 'simulator', externalId: 'orderly' });
+    const ids = (await h.store.messages.list(h.ws, contact!.id)).map((m) => String((m.message as { id?: unknown }).id));
+    expect(ids).toHaveLength(3);
+    for (const id of ids) expect(id).toMatch(/^sim_[0-9a-f]{12}[0-9a-f]{20}$/);
+    // Ordered by their time prefix (ids made in the same millisecond differ only after it).
+    const times = ids.map((id) => id.slice(0, 'sim_'.length + 12));
+    expect([...times].sort()).toEqual(times);
+  });
+
   it('should treat a repeated messageId as a redelivery and answer it once', async () => {
     await h.publish(echoFlow);
     await say('alice', { text: 'hi', messageId: 'm1' });
