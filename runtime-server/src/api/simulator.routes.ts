@@ -49,7 +49,9 @@ export function simulatorRoutes(ctx: ApiContext): RouteSpec[] {
         wait: { schema: { type: 'integer', minimum: 0 }, description: 'Long-poll for up to this many ms' },
       },
       responses: { 200: { description: 'Messages after `after`, oldest first', schema: 'SimulatorTranscript' } },
-      handle: async ({ auth, query, signal }) => {
+      // `call.signal` is read only when the call waits: building it costs a listener per request.
+      handle: async (call) => {
+        const { auth, query } = call;
         const contact = query.contact as string;
         const after = query.after as number | undefined;
         const waitMs = Math.min((query.wait as number | undefined) ?? 0, ctx.config.simulatorMaxWaitMs);
@@ -59,11 +61,11 @@ export function simulatorRoutes(ctx: ApiContext): RouteSpec[] {
         const waiter = waitMs > 0 ? replyWaiter(runtime, auth.workspaceId, contact, after ?? 0) : undefined;
         try {
           let items: SimulatorOutbound[] = await runtime.simulatorTranscript(auth.workspaceId, contact, after);
-          while (waiter && items.length === 0 && performance.now() < deadline && !signal.aborted) {
+          while (waiter && items.length === 0 && performance.now() < deadline && !call.signal.aborted) {
             // This process announces its replies; another process's show up at the slower store poll.
             const pollMs = ctx.config.simulatorPollMs * FALLBACK_POLL_FACTOR;
-            await waiter.wait(Math.min(pollMs, Math.max(1, deadline - performance.now())), signal);
-            if (signal.aborted) break; // the client went away
+            await waiter.wait(Math.min(pollMs, Math.max(1, deadline - performance.now())), call.signal);
+            if (call.signal.aborted) break; // the client went away
             items = await runtime.simulatorTranscript(auth.workspaceId, contact, after);
           }
           const last = items.at(-1)?.seq ?? after ?? 0;
