@@ -53,6 +53,48 @@ describe('Checkpointer', () => {
     db.close();
   });
 
+  it('should back off while no commits come in', async () => {
+    const file = join(dir, 'db.sqlite');
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)');
+    let checkpoints = 0;
+    const checkpointer = new Checkpointer(db, file, { intervalMs: 20, onCheckpoint: () => void (checkpoints += 1) });
+    try {
+      // Every 20 ms for 1.5 s would be 75 checkpoints; doubling from 20 ms is 6 (20 + 40 + ... + 640).
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(checkpoints).toBeGreaterThanOrEqual(2);
+      expect(checkpoints).toBeLessThanOrEqual(10);
+      // Commits coming in again bring it back to its pace (after at most the longest back-off, 1 s).
+      const insert = db.prepare('INSERT INTO t DEFAULT VALUES');
+      const before = checkpoints;
+      const until = Date.now() + 2_000;
+      while (Date.now() < until) {
+        insert.run();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      // At the 1 s back-off it would be 2 or 3; at 20 ms, ~50 in the second after it returns.
+      expect(checkpoints - before).toBeGreaterThanOrEqual(15);
+    } finally {
+      await checkpointer.stop();
+      db.close();
+    }
+  });
+
+  it('should say why and hand checkpoints back to the connection when its thread cannot open the database', async () => {
+    const file = join(dir, 'db.sqlite');
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    let checkpointer: Checkpointer | undefined;
+    const warning = await new Promise<Error>((resolve) => {
+      checkpointer = new Checkpointer(db, join(dir, 'missing', 'db.sqlite'), { onError: resolve });
+    });
+    expect(warning.message).toMatch(/^Background WAL checkpoints of .*missing.* stopped \(.+\); the store's connection checkpoints again$/);
+    await checkpointer!.stop();
+    expect(autocheckpoint(db)).toBe(DEFAULT_AUTOCHECKPOINT_PAGES);
+    db.close();
+  });
+
   it('should run for a file store unless turned off, and not for :memory:', async () => {
     const store = createSqliteStore({ file: join(dir, 'store.db') });
     const inline = createSqliteStore({ file: join(dir, 'inline.db'), backgroundCheckpoints: false });

@@ -11,8 +11,13 @@ db.pragma(`busy_timeout = ${options.busyTimeoutMs}`);
 // At NORMAL a checkpoint syncs the WAL before it copies frames and the database after.
 db.pragma('synchronous = NORMAL');
 
+/** With nothing new to copy, the wait doubles up to this, so an idle server is not woken 20 times a second. */
+const IDLE_MAX_MS = 1000;
+
 let timer;
 let stopping = false;
+let delay = options.intervalMs;
+let lastLog = -1;
 
 function checkpoint() {
   let result;
@@ -27,7 +32,10 @@ function checkpoint() {
     result = { busy: 1, log: -1, checkpointed: -1 };
   }
   if (options.report) parentPort.postMessage({ type: 'checkpointed', ...result });
-  if (!stopping) timer = setTimeout(checkpoint, options.intervalMs);
+  // Any change in the WAL's length (it grew, or started over) means commits are coming in.
+  delay = result.log !== lastLog ? options.intervalMs : Math.min(delay * 2, IDLE_MAX_MS);
+  lastLog = result.log;
+  if (!stopping) timer = setTimeout(checkpoint, delay);
 }
 
 parentPort.on('message', (message) => {

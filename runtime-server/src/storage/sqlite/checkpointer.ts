@@ -13,11 +13,13 @@ export interface CheckpointResult {
 }
 
 export interface CheckpointerOptions {
-  /** How often to checkpoint. Default 50 ms. */
+  /** How often to checkpoint while commits come in (it backs off to 1 s when none do). Default 50 ms. */
   intervalMs?: number;
   busyTimeoutMs?: number;
   /** Called after each checkpoint (tests); without it the thread posts nothing. */
   onCheckpoint?: (result: CheckpointResult) => void;
+  /** Told why the thread stopped on its own. Default: a process warning (`CONVOFLOW_CHECKPOINTER`). */
+  onError?: (err: Error) => void;
 }
 
 const WORKER_FILE = new URL('./checkpoint-worker.cjs', import.meta.url);
@@ -74,7 +76,11 @@ export class Checkpointer {
       });
     }
     this.#exited = new Promise<void>((resolve) => {
-      this.#worker.once('error', () => undefined);
+      this.#worker.once('error', (err) => {
+        const stopped = new Error(`Background WAL checkpoints of ${file} stopped (${err.message}); the store's connection checkpoints again`, { cause: err });
+        if (options.onError) options.onError(stopped);
+        else process.emitWarning(stopped.message, { code: 'CONVOFLOW_CHECKPOINTER' });
+      });
       this.#worker.once('exit', () => {
         if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
         resolve();
