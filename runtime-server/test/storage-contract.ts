@@ -621,6 +621,19 @@ export function describeStorageContract(
         expect(await store.messages.list('ws', 'c1', { direction: 'outbound', afterSeq: out1.seq })).toEqual([out2]);
         expect((await store.messages.list('ws', 'c1', { direction: 'inbound' })).map((m) => m.idempotencyKey)).toEqual(['in-1', 'in-2']);
       });
+
+      it('should say which conversations got messages after a seq, across workspaces, oldest first', async () => {
+        expect(await store.messages.lastSeq()).toBe(0);
+        expect(await store.messages.storedAfter(0, 10)).toEqual([]);
+        const first = await store.messages.append(message('run-1:1', 10));
+        const second = await store.messages.append({ ...message('in-1', 20), direction: 'inbound', workspaceId: 'ws-other', contactId: 'c9' });
+        const third = await store.messages.append({ ...message('run-1:2', 30), channel: 'whatsapp' });
+        expect(await store.messages.lastSeq()).toBe(third.seq);
+        const ref = (m: typeof first) => ({ seq: m.seq, workspaceId: m.workspaceId, contactId: m.contactId, channel: m.channel, direction: m.direction });
+        expect(await store.messages.storedAfter(0, 10)).toEqual([ref(first), ref(second), ref(third)]);
+        expect(await store.messages.storedAfter(first.seq, 1)).toEqual([ref(second)]);
+        expect(await store.messages.storedAfter(third.seq, 10)).toEqual([]);
+      });
     });
 
     describe('leases', () => {

@@ -212,6 +212,9 @@ export type MessageDirection = 'inbound' | 'outbound';
  * the effect's idempotency key, so a retried send is recorded once. The simulator channel's
  * transcript and, later, the inbox read from here.
  */
+/** Where a message was stored, without what it says: see `messages.storedAfter`. */
+export type StoredMessageRef = Pick<ConversationMessage, 'seq' | 'workspaceId' | 'contactId' | 'channel' | 'direction'>;
+
 export interface ConversationMessage {
   /** Insertion order, assigned by the store. */
   seq: number;
@@ -398,6 +401,14 @@ export interface StoragePort {
       contactId: string,
       options?: { afterSeq?: number; limit?: number; direction?: ConversationMessage['direction'] },
     ): Promise<ConversationMessage[]>;
+    /**
+     * Which conversations got messages after `afterSeq`, in every workspace, oldest first: how a
+     * process learns of messages other processes stored (to wake its readers). On MongoDB a message
+     * may commit after one with a greater seq, so a reader polling this can miss it: a hint, not a log.
+     */
+    storedAfter(afterSeq: number, limit: number): Promise<StoredMessageRef[]>;
+    /** The greatest seq stored so far (0 when there is none). */
+    lastSeq(): Promise<number>;
   };
 
   /** Expiring leases: ordering keys (one contact's events) and runs. */

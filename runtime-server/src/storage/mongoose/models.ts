@@ -352,6 +352,8 @@ const messageSchema = new Schema(
 );
 messageSchema.index({ workspaceId: 1, idempotencyKey: 1 }, { unique: true });
 messageSchema.index({ workspaceId: 1, contactId: 1, seq: 1 });
+// messages.storedAfter: every workspace's newest messages.
+messageSchema.index({ seq: 1 });
 
 const counterSchema = new Schema({ _id: String, seq: Number }, options);
 const metaSchema = new Schema({ _id: String, version: Number, appliedAt: Number }, options);

@@ -17,6 +17,7 @@ import type {
   ContactChannelIdentity,
   ContactRecord,
   ConversationMessage,
+  StoredMessageRef,
   FlowRecord,
   FlowVersionRecord,
   JournalEntry,
@@ -764,6 +765,17 @@ class MongoStoreImpl implements MongoStore {
             .lean<MessageDoc[]>()
         ).map(toMessage),
       ),
+    storedAfter: (afterSeq, limit) =>
+      guard(async () =>
+        (
+          await this.#m.Message.find({ seq: { $gt: afterSeq } }, { _id: 0, seq: 1, workspaceId: 1, contactId: 1, channel: 1, direction: 1 })
+            .sort({ seq: 1 })
+            .limit(Math.max(0, limit))
+            .lean<StoredMessageRef[]>()
+        ).map((d) => ({ seq: d.seq, workspaceId: d.workspaceId, contactId: d.contactId, channel: d.channel, direction: d.direction })),
+      ),
+    lastSeq: () =>
+      guard(async () => (await this.#m.Message.findOne({}, { _id: 0, seq: 1 }).sort({ seq: -1 }).lean<{ seq: number }>())?.seq ?? 0),
   };
 
   /**

@@ -835,6 +835,8 @@ class SqliteStoreImpl implements SqliteStore {
       if (newest > this.#durableMessageSeq) await this.durable();
       return found;
     },
+    storedAfter: async (afterSeq, limit) => guard(() => this.q.messagesStoredAfter.all(afterSeq, Math.max(0, limit))),
+    lastSeq: async () => guard(() => this.q.maxMessageSeq.get()?.seq ?? 0),
   };
 
   /** Leases: one atomic upsert; a lease is live while `until >= now`. */

@@ -11,6 +11,7 @@ import type {
   StepLogRow,
   WorkspaceRow,
 } from './rows.js';
+import type { StoredMessageRef } from '../storage-port.js';
 
 type Db = Database.Database;
 
@@ -224,6 +225,10 @@ export function prepareStatements(db: Db) {
       'SELECT * FROM messages WHERE workspace_id = ? AND idempotency_key = ?',
     ),
     maxMessageSeq: db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM messages'),
+    messagesStoredAfter: db.prepare<[number, number], StoredMessageRef>(
+      `SELECT seq, workspace_id AS workspaceId, contact_id AS contactId, channel, direction
+       FROM messages WHERE seq > ? ORDER BY seq LIMIT ?`,
+    ),
     listMessages: db.prepare<[string, string, number, number], MessageRow>(
       'SELECT * FROM messages WHERE workspace_id = ? AND contact_id = ? AND seq > ? ORDER BY seq LIMIT ?',
     ),
