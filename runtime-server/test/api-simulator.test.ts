@@ -4,6 +4,10 @@ import { connect, type AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { Application } from 'express';
 import { requestListener } from '../src/app.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSqliteStore, type SqliteStore } from '../src/storage/sqlite/sqlite-store.js';
 import { chainFlow, matchesSchema, startApiEnv, type ApiEnv, type Harness } from './api-support.js';
 
 let env: ApiEnv;
@@ -211,5 +215,50 @@ describe('the fast lane', () => {
     const res = await request(requestListener(h.app)).put('/api/simulator/messages').set(h.auth()).send({}).expect(405);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     await request(requestListener(h.app)).get('/healthz').expect(200);
+  });
+});
+
+describe('simulator long poll beside another process', () => {
+  let dir: string;
+  let shared: ApiEnv;
+  let other: SqliteStore;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'convoflow-sim-'));
+    const file = join(dir, 'shared.db');
+    shared = await startApiEnv({ file });
+    // Another server's connection to the same file: what it stores, this runtime never did.
+    other = createSqliteStore({ file, synchronous: 'NORMAL' });
+  });
+  afterAll(async () => {
+    await other.close();
+    await shared.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('should wake for a reply another process stored within a poll, not at its own slow re-read', async () => {
+    const hs = await shared.harness({ simulatorMaxWaitMs: 5_000 });
+    const serve = requestListener(hs.app);
+    await request(serve).post('/api/simulator/messages').set(hs.auth()).send({ contact: 'bob', text: 'hi' }).expect(202);
+    await hs.settle();
+    const bob = await hs.store.contacts.findByIdentity(hs.ws, { channel: 'simulator', externalId: 'bob' });
+    const started = performance.now();
+    const waiting = request(serve).get('/api/simulator/messages?contact=bob&wait=5000').set(hs.auth()).then((res) => res);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await other.messages.append({
+      workspaceId: hs.ws,
+      contactId: bob!.id,
+      channel: 'simulator',
+      direction: 'outbound',
+      message: { kind: 'text', text: 'from the other server' },
+      runId: 'run-elsewhere',
+      nodeId: 'n1',
+      idempotencyKey: 'run-elsewhere:1',
+      at: hs.clock.now,
+    });
+    const res = await waiting;
+    expect(res.status).toBe(200);
+    expect(texts(res.body.items)).toEqual(['from the other server']);
+    // The runtime polls the store every 20 ms in tests; the long poll's own re-read comes after 1 s.
+    expect(performance.now() - started).toBeLessThan(600);
   });
 });

@@ -130,12 +130,13 @@ export interface ApiEnv {
 }
 
 /**
- * Starts the real runtime over a fresh in-memory SQLite store, wired as `bootstrap()` wires it:
- * agenda on the store's database, the simulator channel, the global `fetch` (no test flow calls
- * out). Polls quickly so a test waits milliseconds, not the production 100-500 ms.
+ * Starts the real runtime over a fresh SQLite store (in memory unless `file` is given), wired as
+ * `bootstrap()` wires it: agenda on the store's database, the simulator channel, the global
+ * `fetch` (no test flow calls out). Polls quickly so a test waits milliseconds, not the
+ * production 100-500 ms.
  */
-export async function startApiEnv(): Promise<ApiEnv> {
-  const store = createSqliteStore({ file: ':memory:', synchronous: 'NORMAL' });
+export async function startApiEnv(options: { file?: string } = {}): Promise<ApiEnv> {
+  const store = createSqliteStore({ file: options.file ?? ':memory:', synchronous: 'NORMAL' });
   await store.migrate();
   const problems: string[] = [];
   const scheduler = createAgendaScheduler({

@@ -62,7 +62,7 @@ export function simulatorRoutes(ctx: ApiContext): RouteSpec[] {
         try {
           let items: SimulatorOutbound[] = await runtime.simulatorTranscript(auth.workspaceId, contact, after);
           while (waiter && items.length === 0 && performance.now() < deadline && !call.signal.aborted) {
-            // This process announces its replies; another process's show up at the slower store poll.
+            // Replies are announced (see onMessageStored); this re-read is the safety net.
             const pollMs = ctx.config.simulatorPollMs * FALLBACK_POLL_FACTOR;
             await waiter.wait(Math.min(pollMs, Math.max(1, deadline - performance.now())), call.signal);
             if (call.signal.aborted) break; // the client went away
@@ -79,8 +79,8 @@ export function simulatorRoutes(ctx: ApiContext): RouteSpec[] {
 }
 
 /**
- * How much slower than `simulatorPollMs` a waiting long poll re-reads the store: only replies
- * stored by another process (several servers on one database) wait for that read.
+ * How much slower than `simulatorPollMs` a waiting long poll re-reads the store by itself: only a
+ * reply no announcement reached (on MongoDB, one that committed after a greater seq) waits for it.
  */
 const FALLBACK_POLL_FACTOR = 10;
 

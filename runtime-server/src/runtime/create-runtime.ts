@@ -20,6 +20,7 @@ import { contactOrderingKey, newId } from './ids.js';
 import { toStored, type JournalPayloadKind, type PayloadByKind } from './journal-payloads.js';
 import type { Accepted, MessageStored, RuntimePort, SimulatorOutbound } from './runtime-port.js';
 import { WorkLoop } from './work-loop.js';
+import { MessageWatcher } from './message-watcher.js';
 import { ExpiringCache } from '../support/expiring-cache.js';
 
 export interface RuntimeOptions {
@@ -34,7 +35,7 @@ export interface RuntimeOptions {
   log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string, data?: JsonObject) => void;
   /** How long a lease on a contact's events or an effect lasts without renewal. */
   leaseMs?: number;
-  /** How often to look for work written by other processes. */
+  /** How often to look for work, and for replies to waiting readers, written by other processes. */
   pollMs?: number;
   /** Ordering keys processed per journal tick and effects claimed per outbox tick. */
   batchSize?: number;
@@ -101,6 +102,13 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       externalId: to.externalId,
       ...(message.seq === undefined ? {} : { seq: message.seq }),
     });
+  // Replies other processes store reach this process's waiters through the store.
+  const watcher = new MessageWatcher(
+    store,
+    options.pollMs ?? 200,
+    (event) => stored.emit('message', event),
+    (err) => log('warn', 'watching for messages failed', { error: String(err) }),
+  );
   // Set when a commit put effects in the outbox: only then is the effect loop woken for them.
   let effectsQueued = false;
   const processor = new EventProcessor({
@@ -359,6 +367,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       await scheduler.start();
     },
     async stop() {
+      watcher.close();
       await scheduler.stop();
       await journalLoop.stop();
       await effects.stop();
@@ -469,7 +478,11 @@ export function createRuntime(options: RuntimeOptions): Runtime {
 
     onMessageStored(listener) {
       stored.on('message', listener);
-      return () => void stored.off('message', listener);
+      const release = watcher.retain();
+      return () => {
+        stored.off('message', listener);
+        release();
+      };
     },
 
     async idle(timeoutMs = 10_000) {

@@ -71,9 +71,10 @@ export interface RuntimePort {
   /** What the simulator channel sent to a contact, after `afterSeq`. */
   simulatorTranscript(workspaceId: string, contactExternalId: string, afterSeq?: number): Promise<SimulatorOutbound[]>;
   /**
-   * Calls `listener` after this process stores an outbound message, so a long poll can answer at
-   * once instead of re-reading the store. Messages stored by other processes are not announced:
-   * waiters must still poll, more slowly. Returns the function that unsubscribes.
+   * Calls `listener` after an outbound message is stored, so a long poll can answer at once instead
+   * of re-reading the store: at once for this process's messages, within a poll for those other
+   * processes sharing the store wrote (one may be announced twice). The store is polled only while
+   * somebody listens. Returns the function that unsubscribes.
    */
   onMessageStored(listener: (event: MessageStored) => void): () => void;
   /** Resolves once every journaled event so far is processed and every due effect performed (tests, drain). */
