@@ -17,7 +17,6 @@ import type {
   ContactChannelIdentity,
   ContactRecord,
   ConversationMessage,
-  StoredMessageRef,
   FlowRecord,
   FlowVersionRecord,
   JournalEntry,
@@ -29,6 +28,7 @@ import type {
   StepCommit,
   StepLogEntry,
   StoragePort,
+  StoredMessageRef,
   StoredRunStatus,
   Workspace,
 } from '../storage-port.js';
