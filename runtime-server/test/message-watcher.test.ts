@@ -58,4 +58,20 @@ describe('MessageWatcher', () => {
     releaseAgain();
     watcher.close();
   });
+
+  it('should count listeners afresh after close, whatever the listeners from before do', async () => {
+    const events: MessageStored[] = [];
+    const watcher = new MessageWatcher(store, 5, (e) => events.push(e), (err) => {
+      throw err;
+    });
+    const before = watcher.retain();
+    watcher.close();
+    const after = watcher.retain();
+    before(); // counted out by close already: must not count out the new listener
+    const reply = await say('outbound');
+    await until(() => events.length >= 1);
+    expect(events.map((e) => e.seq)).toEqual([reply.seq]);
+    after();
+    watcher.close();
+  });
 });

@@ -22,6 +22,8 @@ export class MessageWatcher {
   /** Messages up to this seq were looked at; undefined until the first poll reads where to start. */
   #watermark: number | undefined;
   #polling = false;
+  /** Bumped by `close()`: listeners counted before it are no longer counted out. */
+  #generation = 0;
   readonly #identities = new Map<string, ContactChannelIdentity[]>();
 
   constructor(
@@ -37,9 +39,10 @@ export class MessageWatcher {
     // The first listener starts at once: on SQLite the starting seq is read before the listener's
     // own first read of the conversation, so nothing stored in between is missed.
     if (this.#listeners === 1) this.#pollThenSchedule();
+    const generation = this.#generation;
     let released = false;
     return () => {
-      if (released) return;
+      if (released || generation !== this.#generation) return;
       released = true;
       this.#listeners -= 1;
       if (this.#listeners === 0) this.#stop();
@@ -48,6 +51,7 @@ export class MessageWatcher {
 
   /** Stops polling whoever still listens (runtime shutdown). */
   close(): void {
+    this.#generation += 1;
     this.#listeners = 0;
     this.#stop();
   }
