@@ -45,7 +45,7 @@ export const BACKSTOP_AUTOCHECKPOINT_PAGES = 16_384;
  */
 export class Checkpointer {
   readonly #worker: Worker;
-  #exited: Promise<void>;
+  readonly #exited: Promise<void>;
   #stopped = false;
 
   constructor(
