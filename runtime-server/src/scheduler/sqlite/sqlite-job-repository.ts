@@ -15,6 +15,7 @@ import { canonicalUniqueKey, rowToJob, toMs, userFields, type JobRow, type UserF
 import { orderBy, queryOptionsWhere, removeOptionsWhere } from './job-filters.js';
 import { migrateAgendaTables } from './migrate-agenda-tables.js';
 import { WriteBatcher } from './write-batcher.js';
+import { limitBy } from '../../support/sqlite-limit.js';
 
 /** Options of {@link SqliteJobRepository}. */
 export interface SqliteJobRepositoryOptions {
@@ -191,12 +192,12 @@ export class SqliteJobRepository implements JobRepository {
       ),
       lockById: db.prepare('UPDATE agenda_jobs SET locked_at = @now, last_modified_by = @by WHERE id = @id RETURNING *'),
       expiredIds: db.prepare(
-        'SELECT id FROM agenda_jobs WHERE name = ? AND locked_at IS NOT NULL AND locked_at <= ? AND disabled = 0 ORDER BY locked_at LIMIT ?',
+        `SELECT id FROM agenda_jobs WHERE name = ? AND locked_at IS NOT NULL AND locked_at <= ? AND disabled = 0 ORDER BY locked_at ${limitBy()}`,
       ),
       dueIds: db.prepare(
         `SELECT id FROM agenda_jobs INDEXED BY agenda_jobs_due
          WHERE name = ? AND locked_at IS NULL AND disabled = 0 AND next_run_at <= ?
-         ORDER BY next_run_at, priority DESC LIMIT ?`,
+         ORDER BY next_run_at, priority DESC ${limitBy()}`,
       ),
       nextDue: db.prepare(
         'SELECT min(next_run_at) AS at FROM agenda_jobs INDEXED BY agenda_jobs_due WHERE name = ? AND locked_at IS NULL AND disabled = 0',
@@ -235,7 +236,7 @@ export class SqliteJobRepository implements JobRepository {
         return { ...job, _id: job._id as JobId, state: computeJobState(job, now) };
       };
       if (!options.state) {
-        const page = this.sql(`SELECT * FROM agenda_jobs WHERE ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
+        const page = this.sql(`SELECT * FROM agenda_jobs WHERE ${where.sql} ORDER BY ${order} ${limitBy()} OFFSET ?`)
           .all(...where.params, limit > 0 ? limit : -1, skip) as JobRow[];
         const { n } = this.sql(`SELECT count(*) AS n FROM agenda_jobs WHERE ${where.sql}`).get(...where.params) as {
           n: number;

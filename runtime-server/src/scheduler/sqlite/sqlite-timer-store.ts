@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { JsonObject } from '@convoflow/engine';
 import type { ClaimedTimer, TimerFailure, TimerStore } from '../internal/timer-store.js';
 import type { SqliteJobRepository } from './sqlite-job-repository.js';
+import { limitBy } from '../../support/sqlite-limit.js';
 
 interface ClaimedRow {
   id: number;
@@ -44,11 +45,11 @@ export class SqliteTimerStore implements TimerStore {
       // Both use partial indexes: agenda_jobs_locked for expired locks, agenda_jobs_due for due rows.
       claimExpired: db.prepare(
         `${lock} (SELECT id FROM agenda_jobs WHERE name = ${name} AND locked_at IS NOT NULL AND locked_at <= @deadline
-           AND disabled = 0 AND next_run_at IS NOT NULL LIMIT @limit) ${returning}`,
+           AND disabled = 0 AND next_run_at IS NOT NULL ${limitBy('@limit')}) ${returning}`,
       ),
       claimDue: db.prepare(
         `${lock} (SELECT id FROM agenda_jobs WHERE name = ${name} AND next_run_at <= @now AND locked_at IS NULL AND disabled = 0
-           ORDER BY next_run_at LIMIT @limit) ${returning}`,
+           ORDER BY next_run_at ${limitBy('@limit')}) ${returning}`,
       ),
       nextDue: db.prepare(
         `SELECT min(next_run_at) AS at FROM agenda_jobs WHERE name = ${name} AND locked_at IS NULL AND disabled = 0`,

@@ -1,6 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
 import type { PruneReport, RetentionPolicy } from '../storage-port.js';
+import { limitBy } from '../../support/sqlite-limit.js';
 
 /** Rows deleted per transaction: small enough that the write lock is never held for long. @internal */
 export const PRUNE_BATCH = 500;
@@ -25,20 +26,20 @@ export async function pruneSqlite(db: Database.Database, policy: RetentionPolicy
 
   const journalBatch = db.prepare<[number, number]>(
     `DELETE FROM journal WHERE seq IN (
-       SELECT seq FROM journal WHERE status <> 'pending' AND processed_at < ? LIMIT ?)`,
+       SELECT seq FROM journal WHERE status <> 'pending' AND processed_at < ? ${limitBy()})`,
   );
   report.journal = await drain(() => journalBatch.run(now - policy.journalMs, PRUNE_BATCH).changes);
 
   const outboxBatch = db.prepare<[number, number]>(
     `DELETE FROM outbox WHERE rowid IN (
-       SELECT rowid FROM outbox WHERE status <> 'pending' AND completed_at < ? LIMIT ?)`,
+       SELECT rowid FROM outbox WHERE status <> 'pending' AND completed_at < ? ${limitBy()})`,
   );
   report.outbox = await drain(() => outboxBatch.run(now - policy.outboxMs, PRUNE_BATCH).changes);
 
   const deleteLog = db.prepare<[string]>('DELETE FROM step_log WHERE run_id = ?');
 
   const endedRuns = db.prepare<[number, number], { id: string }>(
-    'SELECT id FROM runs WHERE ended_at IS NOT NULL AND ended_at < ? LIMIT ?',
+    `SELECT id FROM runs WHERE ended_at IS NOT NULL AND ended_at < ? ${limitBy()}`,
   );
   const deleteRun = db.prepare<[string]>('DELETE FROM runs WHERE id = ?');
   const runsBatch = db.transaction((cutoff: number) => {
@@ -52,7 +53,7 @@ export async function pruneSqlite(db: Database.Database, policy: RetentionPolicy
   report.runs = await drain(() => runsBatch.immediate(now - policy.endedRunsMs));
 
   const unprunedRuns = db.prepare<[number, number], { id: string }>(
-    'SELECT id FROM runs WHERE ended_at IS NOT NULL AND logs_pruned = 0 AND ended_at < ? LIMIT ?',
+    `SELECT id FROM runs WHERE ended_at IS NOT NULL AND logs_pruned = 0 AND ended_at < ? ${limitBy()}`,
   );
   const markPruned = db.prepare<[string]>('UPDATE runs SET logs_pruned = 1 WHERE id = ?');
   const logsBatch = db.transaction((cutoff: number) => {

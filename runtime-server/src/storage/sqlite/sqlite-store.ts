@@ -51,6 +51,7 @@ import { GroupCommit } from './group-commit.js';
 import { MultiRowInsert } from './multi-row-insert.js';
 import { WalSync } from './wal-sync.js';
 import { Checkpointer } from './checkpointer.js';
+import { limitBy } from '../../support/sqlite-limit.js';
 
 type NewJournalEntry = Omit<JournalEntry, 'seq' | 'status' | 'attempts'>;
 
@@ -533,7 +534,7 @@ class SqliteStoreImpl implements SqliteStore {
       params.push(after.createdAt, after.id);
     }
     params.push(limit + 1);
-    const sql = `SELECT * FROM runs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`;
+    const sql = `SELECT * FROM runs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC ${limitBy()}`;
     let statement = this.#runLists.get(sql);
     if (!statement) {
       statement = this.db.prepare<unknown[], RunRow>(sql);

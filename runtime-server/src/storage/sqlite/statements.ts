@@ -12,6 +12,7 @@ import type {
   WorkspaceRow,
 } from './rows.js';
 import type { StoredMessageRef } from '../storage-port.js';
+import { limitBy } from '../../support/sqlite-limit.js';
 
 type Db = Database.Database;
 
@@ -102,11 +103,11 @@ export function prepareStatements(db: Db) {
     ),
     getContact: db.prepare<[string, string], ContactRow>('SELECT * FROM contacts WHERE workspace_id = ? AND id = ?'),
     contactsFirstPage: db.prepare<[string, number], ContactRow>(
-      'SELECT * FROM contacts WHERE workspace_id = ? ORDER BY created_at DESC, id DESC LIMIT ?',
+      `SELECT * FROM contacts WHERE workspace_id = ? ORDER BY created_at DESC, id DESC ${limitBy()}`,
     ),
     contactsAfter: db.prepare<[string, number, string, number], ContactRow>(
       `SELECT * FROM contacts WHERE workspace_id = ? AND (created_at, id) < (?, ?)
-       ORDER BY created_at DESC, id DESC LIMIT ?`,
+       ORDER BY created_at DESC, id DESC ${limitBy()}`,
     ),
     setContactFields: db.prepare<[string, number, string, string]>(
       'UPDATE contacts SET fields = ?, updated_at = ? WHERE workspace_id = ? AND id = ?',
@@ -163,7 +164,7 @@ export function prepareStatements(db: Db) {
        JOIN journal j ON j.seq = h.head
        WHERE NOT EXISTS (SELECT 1 FROM leases l WHERE l.key = j.ordering_key AND l.until >= ?)
        ORDER BY j.seq
-       LIMIT ?`,
+       ${limitBy()}`,
     ),
     /** Read from the covering index only: the full rows are fetched for the heads alone. */
     pendingKeysInArrivalOrder: db.prepare<[number, number], { seq: number; ordering_key: string }>(
@@ -171,18 +172,18 @@ export function prepareStatements(db: Db) {
        WHERE status = 'pending'
          AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.key = j.ordering_key AND l.until >= ?)
        ORDER BY seq
-       LIMIT ?`,
+       ${limitBy()}`,
     ),
     journalBySeqs: db.prepare<[string], JournalRow>(
       'SELECT * FROM journal WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq',
     ),
     pendingForKey: db.prepare<[string, number], JournalRow>(
-      `SELECT * FROM journal WHERE ordering_key = ? AND status = 'pending' ORDER BY seq LIMIT ?`,
+      `SELECT * FROM journal WHERE ordering_key = ? AND status = 'pending' ORDER BY seq ${limitBy()}`,
     ),
     // Per key, its oldest pending rows through the covering index: a LIMIT per key, not per query.
     pendingForKeys: db.prepare<[string, number], JournalRow>(
       `SELECT j.* FROM json_each(?) AS k, journal AS j
-       WHERE j.seq IN (SELECT p.seq FROM journal AS p WHERE p.ordering_key = k.value AND p.status = 'pending' ORDER BY p.seq LIMIT ?)
+       WHERE j.seq IN (SELECT p.seq FROM journal AS p WHERE p.ordering_key = k.value AND p.status = 'pending' ORDER BY p.seq ${limitBy()})
        ORDER BY j.seq`,
     ),
     markProcessed: db.prepare<[number, string]>(
@@ -200,7 +201,7 @@ export function prepareStatements(db: Db) {
          SELECT rowid FROM outbox
          WHERE status = 'pending' AND available_at <= ? AND (lease_until IS NULL OR lease_until < ?)
          ORDER BY available_at, rowid
-         LIMIT ?)
+         ${limitBy()})
        RETURNING *`,
     ),
     outboxStatus: db.prepare<[string, number], { status: string }>(
@@ -227,13 +228,13 @@ export function prepareStatements(db: Db) {
     maxMessageSeq: db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM messages'),
     messagesStoredAfter: db.prepare<[number, number], StoredMessageRef>(
       `SELECT seq, workspace_id AS workspaceId, contact_id AS contactId, channel, direction
-       FROM messages WHERE seq > ? ORDER BY seq LIMIT ?`,
+       FROM messages WHERE seq > ? ORDER BY seq ${limitBy()}`,
     ),
     listMessages: db.prepare<[string, string, number, number], MessageRow>(
-      'SELECT * FROM messages WHERE workspace_id = ? AND contact_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+      `SELECT * FROM messages WHERE workspace_id = ? AND contact_id = ? AND seq > ? ORDER BY seq ${limitBy()}`,
     ),
     listMessagesOneWay: db.prepare<[string, string, number, string, number], MessageRow>(
-      'SELECT * FROM messages WHERE workspace_id = ? AND contact_id = ? AND seq > ? AND direction = ? ORDER BY seq LIMIT ?',
+      `SELECT * FROM messages WHERE workspace_id = ? AND contact_id = ? AND seq > ? AND direction = ? ORDER BY seq ${limitBy()}`,
     ),
 
     acquireLease: db.prepare<[string, string, number, number]>(
