@@ -59,6 +59,41 @@ describe('MessageWatcher', () => {
     watcher.close();
   });
 
+  it('should poll on for a while after the last listener left, then stop', async () => {
+    const calls = { lastSeq: 0, storedAfter: 0 };
+    const counted = {
+      contacts: store.contacts,
+      messages: {
+        ...store.messages,
+        lastSeq: () => ((calls.lastSeq += 1), store.messages.lastSeq()),
+        storedAfter: (afterSeq: number, limit: number) => ((calls.storedAfter += 1), store.messages.storedAfter(afterSeq, limit)),
+      },
+    };
+    const events: MessageStored[] = [];
+    const watcher = new MessageWatcher(counted, 5, (e) => events.push(e), (err) => {
+      throw err;
+    }, 60);
+    try {
+      watcher.retain()();
+      // A listener coming back while the watcher lingers: no new starting point, and its reply is announced.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const release = watcher.retain();
+      const reply = await say('outbound');
+      await until(() => events.length >= 1);
+      expect(events.map((e) => e.seq)).toEqual([reply.seq]);
+      expect(calls.lastSeq).toBe(1);
+      release();
+
+      await new Promise((resolve) => setTimeout(resolve, 300)); // well past the linger
+      const polls = calls.storedAfter;
+      expect(polls).toBeGreaterThan(0);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(calls.storedAfter).toBe(polls);
+    } finally {
+      watcher.close();
+    }
+  });
+
   it('should count listeners afresh after close, whatever the listeners from before do', async () => {
     const events: MessageStored[] = [];
     const watcher = new MessageWatcher(store, 5, (e) => events.push(e), (err) => {

@@ -5,6 +5,11 @@ import type { MessageStored } from './runtime-port.js';
 const REFS_PER_POLL = 1_000;
 /** Contacts whose channel identities are kept; the map is cleared when full. */
 const IDENTITY_CACHE = 10_000;
+/**
+ * How long polling goes on after the last listener left. Under a steady load listeners come and go
+ * with every reply; stopping each time made every next listener read where to start again.
+ */
+const DEFAULT_LINGER_MS = 1_000;
 
 /**
  * Tells this process of the outbound messages any process stored, so that a reader waiting on a
@@ -12,7 +17,8 @@ const IDENTITY_CACHE = 10_000;
  * store recorded the reply. This process announces its own replies at once; they come round again
  * here, which a waiter takes as one more wake-up.
  *
- * It polls only while somebody listens, with one query for all of them: `retain()` per listener.
+ * It polls while somebody listens, and for `lingerMs` after the last one left, with one query for
+ * all of them: `retain()` per listener.
  * On MongoDB a message can commit after one with a greater seq and be skipped; the waiters' own
  * slow re-read still finds it.
  */
@@ -22,6 +28,8 @@ export class MessageWatcher {
   /** Messages up to this seq were looked at; undefined until the first poll reads where to start. */
   #watermark: number | undefined;
   #polling = false;
+  /** When the listener count last fell to zero. */
+  #idleSince = 0;
   /** Bumped by `close()`: listeners counted before it are no longer counted out. */
   #generation = 0;
   readonly #identities = new Map<string, ContactChannelIdentity[]>();
@@ -31,21 +39,23 @@ export class MessageWatcher {
     private readonly pollMs: number,
     private readonly emit: (event: MessageStored) => void,
     private readonly onError: (err: unknown) => void,
+    private readonly lingerMs = DEFAULT_LINGER_MS,
   ) {}
 
-  /** Counts a listener in; the returned function counts it out (polling stops with the last). */
+  /** Counts a listener in; the returned function counts it out (polling stops `lingerMs` after the last). */
   retain(): () => void {
     this.#listeners += 1;
     // The first listener starts at once: on SQLite the starting seq is read before the listener's
-    // own first read of the conversation, so nothing stored in between is missed.
-    if (this.#listeners === 1) this.#pollThenSchedule();
+    // own first read of the conversation, so nothing stored in between is missed. A watcher still
+    // lingering has a starting point already: its next poll covers everything since.
+    if (this.#listeners === 1 && this.#watermark === undefined) this.#pollThenSchedule();
     const generation = this.#generation;
     let released = false;
     return () => {
       if (released || generation !== this.#generation) return;
       released = true;
       this.#listeners -= 1;
-      if (this.#listeners === 0) this.#stop();
+      if (this.#listeners === 0) this.#idleSince = performance.now();
     };
   }
 
@@ -53,6 +63,7 @@ export class MessageWatcher {
   close(): void {
     this.#generation += 1;
     this.#listeners = 0;
+    this.#idleSince = Number.NEGATIVE_INFINITY; // a poll in flight must not schedule another
     this.#stop();
   }
 
@@ -66,7 +77,11 @@ export class MessageWatcher {
   #pollThenSchedule(): void {
     if (this.#polling) return; // the poll in flight schedules the next
     void this.#poll().finally(() => {
-      if (this.#timer || this.#listeners === 0) return;
+      if (this.#timer) return;
+      if (this.#listeners === 0 && performance.now() - this.#idleSince >= this.lingerMs) {
+        this.#stop();
+        return;
+      }
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
         this.#pollThenSchedule();
@@ -77,9 +92,10 @@ export class MessageWatcher {
   async #poll(): Promise<void> {
     this.#polling = true;
     try {
+      // Kept even when the watcher stopped meanwhile: the poll's end stops it again, and a start
+      // read earlier than a new listener's first read only announces more, never less.
       if (this.#watermark === undefined) {
-        const start = await this.store.messages.lastSeq();
-        if (this.#listeners > 0) this.#watermark = start;
+        this.#watermark = await this.store.messages.lastSeq();
         return;
       }
       let mark = this.#watermark;
@@ -92,7 +108,7 @@ export class MessageWatcher {
           this.emit({ workspaceId: ref.workspaceId, contactId: ref.contactId, channel: ref.channel, externalId: identity.externalId, seq: ref.seq });
         }
       }
-      if (this.#listeners > 0) this.#watermark = mark;
+      this.#watermark = mark;
     } catch (err) {
       this.onError(err);
     } finally {
