@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { hash, randomBytes, randomUUID } from 'node:crypto';
 import type { ApiKeyRecord, Role, StoragePort } from '../storage/storage-port.js';
 
 /** Every API key starts with this; embed tokens start with `cfe_` and are told apart by it. */
@@ -28,7 +28,7 @@ export function looksLikeApiKey(value: string): boolean {
  * by hash compares no secret bytes in a data-dependent way.
  */
 export function hashApiKey(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
+  return hash('sha256', secret, 'hex');
 }
 
 /** The first characters of a key, kept in lists so people can tell keys apart. Pure. */

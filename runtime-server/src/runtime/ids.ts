@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 
 /** Hex digits of the millisecond timestamp that leads every id (enough until the year 10889). */
 const TIME_DIGITS = 12;
@@ -20,7 +20,7 @@ export function newId(prefix: string, now: number = Date.now()): string {
  * It keeps the entry's time prefix (see `newId`), so runs too are created in index order.
  */
 export function deriveRunId(journalId: string, flowId: string, triggerId: string): string {
-  const digest = createHash('sha256').update(`${journalId}\u0000${flowId}\u0000${triggerId}`).digest('base64url');
+  const digest = hash('sha256', `${journalId}\u0000${flowId}\u0000${triggerId}`, 'base64url');
   const time = TIME_LED.exec(journalId)?.[1];
   return time ? `run_${time}${digest.slice(0, 16)}` : `run_${digest.slice(0, 22)}`;
 }
