@@ -80,6 +80,23 @@ describe('sqlite store', () => {
     }
   });
 
+  it('should let a read wait for the sync already running when that sync covers the message', async () => {
+    const store = createSqliteStore({ file: tempFile() });
+    await store.migrate();
+    await store.leases.acquire('k', 'me', 1, 100_000);
+    const reply = sentMessage();
+    await store.commitStep(stepCommit({ leaseKey: 'k', leaseOwner: 'me', effects: [], messages: [reply] }));
+    const before = store.walSyncs();
+    // An acknowledging append starts a sync (in its group commit, at the next turn) after the reply was written.
+    const appended = store.journal.append(journalInput('j1', 'k2', 1));
+    await new Promise((resolve) => setImmediate(resolve));
+    const read = store.messages.list('ws', 'c1', { direction: 'outbound' });
+    expect((await appended).inserted).toBe(true);
+    expect(await read).toMatchObject([reply]);
+    expect(store.walSyncs() - before).toBe(1); // that one sync served both
+    await store.close();
+  });
+
   it('should sync before handing out claimed effects, and never at NORMAL', async () => {
     for (const synchronous of ['FULL', 'NORMAL'] as const) {
       const store = createSqliteStore({ file: tempFile(), synchronous });

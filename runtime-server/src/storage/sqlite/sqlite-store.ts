@@ -223,6 +223,8 @@ class SqliteStoreImpl implements SqliteStore {
   private readonly walSync: WalSync | undefined;
   /** Every message up to this seq is on disk (whichever process wrote it: the WAL is shared). */
   #durableMessageSeq = 0;
+  /** Every message up to this seq is covered by the sync running now (when one is). */
+  #syncingMessageSeq = 0;
 
   constructor(
     readonly db: Database.Database,
@@ -237,6 +239,7 @@ class SqliteStoreImpl implements SqliteStore {
         : new WalSync(walFile, () => {
             // Read as the sync starts: every message up to it is in the WAL the sync covers.
             const seq = this.q.maxMessageSeq.get()?.seq ?? 0;
+            this.#syncingMessageSeq = seq;
             return () => {
               this.#durableMessageSeq = Math.max(this.#durableMessageSeq, seq);
             };
@@ -833,7 +836,11 @@ class SqliteStoreImpl implements SqliteStore {
       // synced: nobody sees it until both would survive a power loss. Under load some sync has
       // usually covered it already.
       const newest = found.at(-1)?.seq ?? 0;
-      if (newest > this.#durableMessageSeq) await this.durable();
+      if (newest > this.#durableMessageSeq) {
+        // The sync running now, when it started after the message was written; else the next.
+        const running = newest <= this.#syncingMessageSeq ? this.walSync?.inFlight : undefined;
+        await (running ?? this.durable());
+      }
       return found;
     },
     storedAfter: async (afterSeq, limit) => guard(() => this.q.messagesStoredAfter.all(afterSeq, Math.max(0, limit))),

@@ -18,8 +18,10 @@ import { dirname } from 'node:path';
 export class WalSync {
   #fd: number | undefined;
   #dirSynced = false;
-  /** The sync on the thread pool now, if any. */
+  /** The sync on the thread pool now, if any, with its callers' settlement. */
   #running: Promise<void> | undefined;
+  /** That sync itself: rejects when it fails. */
+  #syncing: Promise<void> | undefined;
   /** Callers waiting for a sync that starts after they asked. */
   #waiting: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
   #closed = false;
@@ -38,6 +40,14 @@ export class WalSync {
   /** Syncs finished so far (each may have served many callers). */
   get completed(): number {
     return this.#completed;
+  }
+
+  /**
+   * The sync running now, if any: it covers what was committed before it started (see
+   * `beforeSync`), so a caller that knows its commit is that old need not wait for the next one.
+   */
+  get inFlight(): Promise<void> | undefined {
+    return this.#syncing;
   }
 
   /** Resolves once every commit that returned before this call is on disk. */
@@ -62,7 +72,8 @@ export class WalSync {
     const batch = this.#waiting;
     this.#waiting = [];
     const covered = this.beforeSync();
-    this.#running = this.#syncOnce().then(
+    this.#syncing = this.#syncOnce();
+    this.#running = this.#syncing.then(
       () => {
         covered?.();
         batch.forEach((w) => w.resolve());
@@ -71,6 +82,7 @@ export class WalSync {
     );
     void this.#running.finally(() => {
       this.#running = undefined;
+      this.#syncing = undefined;
       if (this.#waiting.length > 0) this.#start();
     });
   }
