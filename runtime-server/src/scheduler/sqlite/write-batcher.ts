@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { endReadSnapshot } from '../../support/sqlite-read-snapshot.js';
 
 interface PendingOp {
   run: () => unknown;
@@ -62,6 +63,7 @@ export class WriteBatcher {
     if (ops.length === 0) return;
     this.pending = [];
     let outcomes: unknown[];
+    endReadSnapshot(this.db);
     try {
       outcomes = this.db.open ? this.commit(ops) : ops.map(() => ({ ok: false, error: new Error('database is closed') }));
     } catch (error) {

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { endReadSnapshot } from '../../support/sqlite-read-snapshot.js';
 
 type Outcome<R> = { ok: R } | { error: unknown };
 
@@ -31,6 +32,7 @@ export class GroupCommit<I, R> {
   #flush(): void {
     const batch = this.#queue.splice(0);
     let outcomes: Outcome<R>[];
+    endReadSnapshot(this.db);
     try {
       outcomes = this.db.transaction(() => batch.map((b) => ({ ok: this.write(b.item) }))).immediate();
     } catch {

@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
 import type { PruneReport, RetentionPolicy } from '../storage-port.js';
 import { limitBy } from '../../support/sqlite-limit.js';
+import { endReadSnapshot } from '../../support/sqlite-read-snapshot.js';
 
 /** Rows deleted per transaction: small enough that the write lock is never held for long. @internal */
 export const PRUNE_BATCH = 500;
@@ -28,13 +29,13 @@ export async function pruneSqlite(db: Database.Database, policy: RetentionPolicy
     `DELETE FROM journal WHERE seq IN (
        SELECT seq FROM journal WHERE status <> 'pending' AND processed_at < ? ${limitBy()})`,
   );
-  report.journal = await drain(() => journalBatch.run(now - policy.journalMs, PRUNE_BATCH).changes);
+  report.journal = await drain(db, () => journalBatch.run(now - policy.journalMs, PRUNE_BATCH).changes);
 
   const outboxBatch = db.prepare<[number, number]>(
     `DELETE FROM outbox WHERE rowid IN (
        SELECT rowid FROM outbox WHERE status <> 'pending' AND completed_at < ? ${limitBy()})`,
   );
-  report.outbox = await drain(() => outboxBatch.run(now - policy.outboxMs, PRUNE_BATCH).changes);
+  report.outbox = await drain(db, () => outboxBatch.run(now - policy.outboxMs, PRUNE_BATCH).changes);
 
   const deleteLog = db.prepare<[string]>('DELETE FROM step_log WHERE run_id = ?');
 
@@ -50,7 +51,7 @@ export async function pruneSqlite(db: Database.Database, policy: RetentionPolicy
     }
     return runs;
   });
-  report.runs = await drain(() => runsBatch.immediate(now - policy.endedRunsMs));
+  report.runs = await drain(db, () => runsBatch.immediate(now - policy.endedRunsMs));
 
   const unprunedRuns = db.prepare<[number, number], { id: string }>(
     `SELECT id FROM runs WHERE ended_at IS NOT NULL AND logs_pruned = 0 AND ended_at < ? ${limitBy()}`,
@@ -64,15 +65,16 @@ export async function pruneSqlite(db: Database.Database, policy: RetentionPolicy
     }
     return runs.length;
   });
-  await drain(() => logsBatch.immediate(now - policy.stepLogMs));
+  await drain(db, () => logsBatch.immediate(now - policy.stepLogMs));
 
   return report;
 }
 
 /** Runs a batch until it finds nothing more, yielding between batches; returns the total. */
-async function drain(batch: () => number): Promise<number> {
+async function drain(db: Database.Database, batch: () => number): Promise<number> {
   let total = 0;
   for (;;) {
+    endReadSnapshot(db);
     const n = batch();
     total += n;
     if (n === 0) return total;

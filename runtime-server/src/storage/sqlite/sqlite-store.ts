@@ -51,6 +51,7 @@ import { GroupCommit } from './group-commit.js';
 import { MultiRowInsert } from './multi-row-insert.js';
 import { WalSync } from './wal-sync.js';
 import { Checkpointer } from './checkpointer.js';
+import { ReadSnapshot, readSnapshotOf } from '../../support/sqlite-read-snapshot.js';
 import { limitBy } from '../../support/sqlite-limit.js';
 
 type NewJournalEntry = Omit<JournalEntry, 'seq' | 'status' | 'attempts'>;
@@ -225,6 +226,8 @@ class SqliteStoreImpl implements SqliteStore {
   #durableMessageSeq = 0;
   /** Every message up to this seq is covered by the sync running now (when one is). */
   #syncingMessageSeq = 0;
+  /** The read transaction the hot reads of a journal round share; every other call ends it. */
+  readonly #snapshot: ReadSnapshot;
 
   constructor(
     readonly db: Database.Database,
@@ -233,6 +236,7 @@ class SqliteStoreImpl implements SqliteStore {
     walFile: string | undefined,
     private readonly checkpointer: Checkpointer | undefined,
   ) {
+    this.#snapshot = readSnapshotOf(db);
     this.walSync =
       walFile === undefined
         ? undefined
@@ -261,13 +265,27 @@ class SqliteStoreImpl implements SqliteStore {
     return this.walSync?.completed ?? 0;
   }
 
+  /** Every call but the hot reads: ends the shared read transaction, then maps SQLite's errors. */
+  #guard<T>(fn: () => T): T {
+    this.#snapshot.end();
+    return guard(fn);
+  }
+
+  /**
+   * The reads a journal round makes for every entry, one after another: they share a read
+   * transaction while the event loop does not turn (see ReadSnapshot).
+   */
+  #read<T>(fn: () => T): T {
+    return guard(() => this.#snapshot.read(fn));
+  }
+
   /** Statements are prepared on first use, once the tables exist. */
   private get q(): Statements {
     return (this.#q ??= prepareStatements(this.db));
   }
 
   async migrate(): Promise<void> {
-    guard(() => {
+    this.#guard(() => {
       if (this.db.pragma('auto_vacuum', { simple: true }) !== 2) {
         // A file created by another opener (or an older version) without incremental auto-vacuum:
         // VACUUM once to switch it; the setting sticks in the file afterwards.
@@ -283,6 +301,7 @@ class SqliteStoreImpl implements SqliteStore {
   async close(): Promise<void> {
     await this.checkpointer?.stop();
     await this.walSync?.close();
+    this.#snapshot.end();
     if (this.db.open) this.db.close();
   }
 
@@ -292,16 +311,16 @@ class SqliteStoreImpl implements SqliteStore {
     let freed = 0;
     // In chunks, yielding between them: each chunk holds the write lock only briefly.
     while (freed < limit) {
-      const before = guard(freelist);
+      const before = this.#guard(freelist);
       if (before === 0) break;
-      guard(() => this.db.exec(`PRAGMA incremental_vacuum(${Math.min(VACUUM_CHUNK_PAGES, limit - freed)})`));
-      const done = before - guard(freelist);
+      this.#guard(() => this.db.exec(`PRAGMA incremental_vacuum(${Math.min(VACUUM_CHUNK_PAGES, limit - freed)})`));
+      const done = before - this.#guard(freelist);
       if (done <= 0) break;
       freed += done;
       await nextTurn();
     }
     if (this.file !== ':memory:') await this.truncateWal();
-    return guard(() => {
+    return this.#guard(() => {
       const pageSizeBytes = Number(this.db.pragma('page_size', { simple: true }));
       const pageCount = Number(this.db.pragma('page_count', { simple: true }));
       return { freedPages: freed, sizeBytes: this.file === ':memory:' ? 0 : pageCount * pageSizeBytes };
@@ -314,7 +333,7 @@ class SqliteStoreImpl implements SqliteStore {
    */
   private async truncateWal(): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
-      const [row] = guard(() => this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>);
+      const [row] = this.#guard(() => this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>);
       if (!row?.busy || attempt === TRUNCATE_ATTEMPTS) return;
       await sleep(TRUNCATE_RETRY_MS);
     }
@@ -322,7 +341,7 @@ class SqliteStoreImpl implements SqliteStore {
 
   workspaces: SqliteStore['workspaces'] = {
     create: async ({ id, name, settings }) =>
-      guard(() => {
+      this.#guard(() => {
         const workspace = {
           id: id ?? randomUUID(),
           name,
@@ -333,13 +352,13 @@ class SqliteStoreImpl implements SqliteStore {
         return workspace;
       }),
     get: async (id) =>
-      guard(() => {
+      this.#guard(() => {
         const row = this.q.getWorkspace.get(id);
         return row && toWorkspace(row);
       }),
-    list: async () => guard(() => this.q.listWorkspaces.all().map(toWorkspace)),
+    list: async () => this.#guard(() => this.q.listWorkspaces.all().map(toWorkspace)),
     updateSettings: async (id, settings) =>
-      guard(() =>
+      this.#guard(() =>
         this.db
           .transaction(() => {
             const row = this.q.getWorkspace.get(id);
@@ -355,16 +374,16 @@ class SqliteStoreImpl implements SqliteStore {
 
   apiKeys: SqliteStore['apiKeys'] = {
     insert: async (r) =>
-      guard(() => {
+      this.#guard(() => {
         this.q.insertApiKey.run(r.id, r.workspaceId, r.name, r.role, r.keyHash, r.prefix, r.createdAt, r.revokedAt ?? null);
       }),
     findByHash: async (keyHash) =>
-      guard(() => {
+      this.#guard(() => {
         const row = this.q.apiKeyByHash.get(keyHash);
         return row && toApiKey(row);
       }),
-    list: async (workspaceId) => guard(() => this.q.listApiKeys.all(workspaceId).map(toApiKey)),
-    revoke: async (workspaceId, id, at) => guard(() => this.q.revokeApiKey.run(at, workspaceId, id).changes > 0),
+    list: async (workspaceId) => this.#guard(() => this.q.listApiKeys.all(workspaceId).map(toApiKey)),
+    revoke: async (workspaceId, id, at) => this.#guard(() => this.q.revokeApiKey.run(at, workspaceId, id).changes > 0),
   };
 
   /**
@@ -374,27 +393,27 @@ class SqliteStoreImpl implements SqliteStore {
    */
   flows: SqliteStore['flows'] = {
     create: async ({ workspaceId, draft, at }) =>
-      guard(() => {
+      this.#guard(() => {
         const id = draft.id || randomUUID();
         const stored: FlowDefinition = { ...draft, id };
         this.q.insertFlow.run(workspaceId, id, stored.name, json(stored), at, at);
         return { id, workspaceId, name: stored.name, draft: stored, revision: 1, latestVersion: 0, createdAt: at, updatedAt: at };
       }),
     get: async (workspaceId, id) =>
-      guard(() => {
+      this.#guard(() => {
         const row = this.q.getFlow.get(workspaceId, id);
         return row && toFlow(row);
       }),
-    list: async (workspaceId) => guard(() => this.q.listFlows.all(workspaceId).map(toFlow)),
+    list: async (workspaceId) => this.#guard(() => this.q.listFlows.all(workspaceId).map(toFlow)),
     updateDraft: async (workspaceId, id, draft, expectedRevision, at) =>
-      guard(() => {
+      this.#guard(() => {
         const stored: FlowDefinition = { ...draft, id };
         const row = this.q.updateDraft.get(json(stored), stored.name, at, workspaceId, id, expectedRevision);
         return row && toFlow(row);
       }),
-    delete: async (workspaceId, id) => guard(() => this.q.deleteFlow.run(Date.now(), Date.now(), workspaceId, id).changes > 0),
+    delete: async (workspaceId, id) => this.#guard(() => this.q.deleteFlow.run(Date.now(), Date.now(), workspaceId, id).changes > 0),
     publish: async (workspaceId, id, publishedBy, at) =>
-      guard(() =>
+      this.#guard(() =>
         this.db
           .transaction(() => {
             const row = this.q.getFlow.get(workspaceId, id);
@@ -413,19 +432,19 @@ class SqliteStoreImpl implements SqliteStore {
           })
           .immediate(),
       ),
-    listVersions: async (workspaceId, id) => guard(() => this.q.listVersions.all(workspaceId, id).map(toFlowVersion)),
+    listVersions: async (workspaceId, id) => this.#guard(() => this.q.listVersions.all(workspaceId, id).map(toFlowVersion)),
     getVersion: async (workspaceId, id, version) =>
-      guard(() => {
+      this.#guard(() => {
         const row = this.q.getVersion.get(workspaceId, id, version);
         return row && toFlowVersion(row);
       }),
     activate: async (workspaceId, id, version, at) =>
-      guard(() => {
+      this.#guard(() => {
         const row = this.q.activate.get(version, at, workspaceId, id, version);
         return row && toFlow(row);
       }),
     listActive: async (workspaceId) =>
-      guard(() =>
+      this.#guard(() =>
         (workspaceId === undefined ? this.q.listActiveAll.all() : this.q.listActiveIn.all(workspaceId)).map(toFlowVersion),
       ),
   };
@@ -436,7 +455,7 @@ class SqliteStoreImpl implements SqliteStore {
    */
   contacts: SqliteStore['contacts'] = {
     upsertByIdentity: async (workspaceId, identity, fields, at) =>
-      guard(() => {
+      this.#guard(() => {
         // Most calls find the contact: a plain read then, no write transaction (and no write lock).
         const found = this.q.contactByIdentity.get(workspaceId, identity.channel, identity.externalId);
         if (found) return { contact: toContact(found), created: false };
@@ -449,19 +468,19 @@ class SqliteStoreImpl implements SqliteStore {
           .immediate();
       }),
     findByIdentity: async (workspaceId, identity) =>
-      guard(() => {
+      this.#guard(() => {
         const row = this.q.contactByIdentity.get(workspaceId, identity.channel, identity.externalId);
         return row && toContact(row);
       }),
     create: async (workspaceId, fields, identities, at) =>
-      guard(() => this.db.transaction(() => this.insertContact(workspaceId, fields, identities, at)).immediate()),
+      this.#guard(() => this.db.transaction(() => this.insertContact(workspaceId, fields, identities, at)).immediate()),
     get: async (workspaceId, id) =>
-      guard(() => {
+      this.#read(() => {
         const row = this.q.getContact.get(workspaceId, id);
         return row && toContact(row);
       }),
     list: async (workspaceId, options = {}) =>
-      guard(() => {
+      this.#guard(() => {
         const limit = pageSize(options.limit);
         const rows = options.cursor
           ? (() => {
@@ -472,7 +491,7 @@ class SqliteStoreImpl implements SqliteStore {
         return page(rows.map(toContact), limit);
       }),
     update: async (workspaceId, id, fields, at) =>
-      guard(() =>
+      this.#guard(() =>
         this.db
           .transaction(() => {
             const row = this.q.getContact.get(workspaceId, id);
@@ -507,16 +526,16 @@ class SqliteStoreImpl implements SqliteStore {
   /** Runs. Lists are newest first, paginated by (createdAt, id). */
   runs: SqliteStore['runs'] = {
     get: async (workspaceId, id) =>
-      guard(() => {
+      this.#read(() => {
         const row = this.q.getRun.get(workspaceId, id);
         return row && toRun(row);
       }),
-    list: async (workspaceId, filter) => guard(() => this.listRuns(workspaceId, filter)),
+    list: async (workspaceId, filter) => this.#guard(() => this.listRuns(workspaceId, filter)),
     listActiveForContact: async (workspaceId, contactId) =>
-      guard(() => this.q.activeRunsForContact.all(workspaceId, contactId).map(toRun)),
-    stepLog: async (runId) => guard(() => this.q.stepLog.all(runId).map(toStepLog)),
+      this.#read(() => this.q.activeRunsForContact.all(workspaceId, contactId).map(toRun)),
+    stepLog: async (runId) => this.#guard(() => this.q.stepLog.all(runId).map(toStepLog)),
     countByStatus: async (workspaceId) =>
-      guard(() => {
+      this.#guard(() => {
         const counts = zeroStatusCounts();
         const rows = workspaceId === undefined ? this.q.countByStatusAll.all() : this.q.countByStatusIn.all(workspaceId);
         for (const { status, n } of rows) counts[status as StoredRunStatus] = n;
@@ -554,7 +573,7 @@ class SqliteStoreImpl implements SqliteStore {
    * run's workspace) are dropped: a missing contact must not wedge the run.
    */
   async commitStep(commit: StepCommit): Promise<void> {
-    guard(() => this.commitTx.immediate(commit));
+    this.#guard(() => this.commitTx.immediate(commit));
   }
 
   /**
@@ -590,7 +609,7 @@ class SqliteStoreImpl implements SqliteStore {
    * each); only a commit failing after it wrote sends the whole group round again with savepoints.
    */
   async commitSteps(commits: StepCommit[]): Promise<(Error | undefined)[]> {
-    return guard(() => {
+    return this.#guard(() => {
       try {
         return this.groupTxUnguarded.immediate(commits);
       } catch (err) {
@@ -706,11 +725,11 @@ class SqliteStoreImpl implements SqliteStore {
   journal: SqliteStore['journal'] = {
     // Appends in the same turn of the event loop share a transaction and a sync (GroupCommit).
     append: (entry) => this.#appends.add(entry),
-    nextPending: async (limit, now) => guard(() => this.nextPending(Math.max(0, limit), now).map(toJournal)),
+    nextPending: async (limit, now) => this.#guard(() => this.nextPending(Math.max(0, limit), now).map(toJournal)),
     pendingForKey: async (orderingKey, limit) =>
-      guard(() => this.q.pendingForKey.all(orderingKey, Math.max(0, limit)).map(toJournal)),
+      this.#guard(() => this.q.pendingForKey.all(orderingKey, Math.max(0, limit)).map(toJournal)),
     pendingForKeys: async (orderingKeys, limit) =>
-      guard(() => {
+      this.#guard(() => {
         const byKey = new Map<string, JournalEntry[]>();
         if (orderingKeys.length === 0 || limit <= 0) return byKey;
         for (const row of this.q.pendingForKeys.all(JSON.stringify(orderingKeys), limit)) {
@@ -721,14 +740,14 @@ class SqliteStoreImpl implements SqliteStore {
         return byKey;
       }),
     markProcessed: async (id, at) =>
-      guard(() => {
+      this.#guard(() => {
         if (this.q.markProcessed.run(at, id).changes === 0) throw new StorageError('NOT_FOUND', `Journal entry ${id} not found`);
       }),
     markFailed: async (id, error, at) =>
-      guard(() => {
+      this.#guard(() => {
         if (this.q.markFailed.run(error, at, id).changes === 0) throw new StorageError('NOT_FOUND', `Journal entry ${id} not found`);
       }),
-    countPending: async () => guard(() => this.q.countPendingJournal.get()?.n ?? 0),
+    countPending: async () => this.#guard(() => this.q.countPendingJournal.get()?.n ?? 0),
   };
 
   private appendJournal(entry: NewJournalEntry): { inserted: boolean; entry: JournalEntry } {
@@ -766,7 +785,7 @@ class SqliteStoreImpl implements SqliteStore {
   outbox: SqliteStore['outbox'] = {
     claim: async (owner, limit, now, leaseUntil) => {
       // One UPDATE ... RETURNING is atomic on its own: no explicit transaction around it.
-      const claimed = guard(() =>
+      const claimed = this.#guard(() =>
         this.q.claimOutbox
           .all(owner, leaseUntil, now, now, Math.max(0, limit))
           .map(toOutbox)
@@ -781,7 +800,7 @@ class SqliteStoreImpl implements SqliteStore {
     complete: (runId, seq, result, at, outcome, message) =>
       this.#completions.add({ runId, seq, result, at, ...(outcome ? { outcome } : {}), ...(message ? { message } : {}) }),
     fail: async (runId, seq, error, retryAt, at, outcome) =>
-      guard(() =>
+      this.#guard(() =>
         this.db
           .transaction(() => {
             if (retryAt !== undefined) {
@@ -794,11 +813,11 @@ class SqliteStoreImpl implements SqliteStore {
           .immediate(),
       ),
     get: async (runId, seq) =>
-      guard(() => {
+      this.#guard(() => {
         const row = this.q.getOutbox.get(runId, seq);
         return row && toOutbox(row);
       }),
-    countPending: async () => guard(() => this.q.countPendingOutbox.get()?.n ?? 0),
+    countPending: async () => this.#guard(() => this.q.countPendingOutbox.get()?.n ?? 0),
   };
 
   private completeOne(c: Completion): ConversationMessage | undefined {
@@ -824,9 +843,9 @@ class SqliteStoreImpl implements SqliteStore {
   }
 
   messages: SqliteStore['messages'] = {
-    append: async (m) => guard(() => this.appendMessage(m)),
+    append: async (m) => this.#guard(() => this.appendMessage(m)),
     list: async (workspaceId, contactId, options = {}) => {
-      const found = guard(() =>
+      const found = this.#guard(() =>
         (options.direction === undefined
           ? this.q.listMessages.all(workspaceId, contactId, options.afterSeq ?? 0, pageSize(options.limit))
           : this.q.listMessagesOneWay.all(workspaceId, contactId, options.afterSeq ?? 0, options.direction, pageSize(options.limit))
@@ -843,20 +862,20 @@ class SqliteStoreImpl implements SqliteStore {
       }
       return found;
     },
-    storedAfter: async (afterSeq, limit) => guard(() => this.q.messagesStoredAfter.all(afterSeq, Math.max(0, limit))),
-    lastSeq: async () => guard(() => this.q.maxMessageSeq.get()?.seq ?? 0),
+    storedAfter: async (afterSeq, limit) => this.#guard(() => this.q.messagesStoredAfter.all(afterSeq, Math.max(0, limit))),
+    lastSeq: async () => this.#guard(() => this.q.maxMessageSeq.get()?.seq ?? 0),
   };
 
   /** Leases: one atomic upsert; a lease is live while `until >= now`. */
   leases: SqliteStore['leases'] = {
-    acquire: async (key, owner, now, until) => guard(() => this.q.acquireLease.run(key, owner, until, now).changes > 0),
+    acquire: async (key, owner, now, until) => this.#guard(() => this.q.acquireLease.run(key, owner, until, now).changes > 0),
     release: async (key, owner) =>
-      guard(() => {
+      this.#guard(() => {
         this.q.releaseLease.run(key, owner);
       }),
     acquireMany: async (keys, owner, now, until) =>
-      guard(() => this.acquireLeasesTx.immediate(keys, owner, now, until)),
-    releaseMany: async (keys, owner) => guard(() => this.releaseLeasesTx.immediate(keys, owner)),
+      this.#guard(() => this.acquireLeasesTx.immediate(keys, owner, now, until)),
+    releaseMany: async (keys, owner) => this.#guard(() => this.releaseLeasesTx.immediate(keys, owner)),
   };
 
   private get acquireLeasesTx() {
