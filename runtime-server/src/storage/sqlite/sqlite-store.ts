@@ -272,8 +272,9 @@ class SqliteStoreImpl implements SqliteStore {
   }
 
   /**
-   * The reads a journal round makes for every entry, one after another: they share a read
-   * transaction while the event loop does not turn (see ReadSnapshot).
+   * The reads a journal round makes for every entry, one after another, and the transcript reads
+   * of the long polls its commit wakes: they share a read transaction while the event loop does
+   * not turn (see ReadSnapshot). A lone read costs no more that way.
    */
   #read<T>(fn: () => T): T {
     return guard(() => this.#snapshot.read(fn));
@@ -727,9 +728,9 @@ class SqliteStoreImpl implements SqliteStore {
     append: (entry) => this.#appends.add(entry),
     nextPending: async (limit, now) => this.#guard(() => this.nextPending(Math.max(0, limit), now).map(toJournal)),
     pendingForKey: async (orderingKey, limit) =>
-      this.#guard(() => this.q.pendingForKey.all(orderingKey, Math.max(0, limit)).map(toJournal)),
+      this.#read(() => this.q.pendingForKey.all(orderingKey, Math.max(0, limit)).map(toJournal)),
     pendingForKeys: async (orderingKeys, limit) =>
-      this.#guard(() => {
+      this.#read(() => {
         const byKey = new Map<string, JournalEntry[]>();
         if (orderingKeys.length === 0 || limit <= 0) return byKey;
         for (const row of this.q.pendingForKeys.all(JSON.stringify(orderingKeys), limit)) {
@@ -845,7 +846,7 @@ class SqliteStoreImpl implements SqliteStore {
   messages: SqliteStore['messages'] = {
     append: async (m) => this.#guard(() => this.appendMessage(m)),
     list: async (workspaceId, contactId, options = {}) => {
-      const found = this.#guard(() =>
+      const found = this.#read(() =>
         (options.direction === undefined
           ? this.q.listMessages.all(workspaceId, contactId, options.afterSeq ?? 0, pageSize(options.limit))
           : this.q.listMessagesOneWay.all(workspaceId, contactId, options.afterSeq ?? 0, options.direction, pageSize(options.limit))
