@@ -39,7 +39,10 @@ describe('ReadSnapshot', () => {
     const { reader, writer, value, bump } = twoConnections();
     const snapshot = readSnapshotOf(reader);
     expect(snapshot.read(value)).toBe(0);
-    expect(reader.inTransaction).toBe(true);
+    expect(reader.inTransaction).toBe(false); // a first read runs alone
+    await microtasks(3);
+    expect(snapshot.read(value)).toBe(0);
+    expect(reader.inTransaction).toBe(true); // the second opens the shared transaction
     bump(); // another connection commits meanwhile
     await microtasks(10);
     // Still the same transaction: the other commit is not seen yet.
@@ -47,6 +50,10 @@ describe('ReadSnapshot', () => {
     await nextTurn();
     expect(reader.inTransaction).toBe(false);
     expect(snapshot.read(value)).toBe(1);
+    await nextTurn();
+    // A lone read in a stretch of its own opens nothing.
+    expect(snapshot.read(value)).toBe(1);
+    expect(reader.inTransaction).toBe(false);
     reader.close();
     writer.close();
   });
@@ -90,6 +97,8 @@ describe('ReadSnapshot', () => {
   it('should end quietly when the connection was closed under it', async () => {
     const { reader, writer, value } = twoConnections();
     readSnapshotOf(reader).read(value);
+    readSnapshotOf(reader).read(value);
+    expect(reader.inTransaction).toBe(true);
     reader.close();
     await nextTurn(); // the closer runs against a closed connection: no throw, no unhandled rejection
     expect(() => endReadSnapshot(reader)).not.toThrow();
@@ -101,6 +110,8 @@ describe('ReadSnapshot', () => {
     reader.exec('CREATE TABLE jobs (id INTEGER PRIMARY KEY)');
     const batcher = new WriteBatcher(reader);
     readSnapshotOf(reader).read(value);
+    readSnapshotOf(reader).read(value);
+    expect(reader.inTransaction).toBe(true);
     await batcher.now(() => reader.prepare('INSERT INTO jobs (id) VALUES (7)').run());
     expect(reader.inTransaction).toBe(false);
     expect(writer.prepare('SELECT id FROM jobs').all()).toEqual([{ id: 7 }]);

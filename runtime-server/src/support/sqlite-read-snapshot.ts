@@ -1,49 +1,46 @@
 import type Database from 'better-sqlite3';
 
 /**
- * Microtasks the closer lets pass without a read before it ends the transaction. Between two
- * reads of a journal round (one entry's active runs, the next entry's contact) a few dozen
- * promise continuations run; a snapshot that ends between them buys nothing.
- */
-const IDLE_HOPS = 64;
-
-/**
  * One read transaction shared by the reads a connection makes while the event loop does not turn.
  *
  * In WAL mode every read outside a transaction takes and drops a read lock on the `-shm` file
- * (two fcntl calls, dear on a virtual machine) and checks the WAL index: ~8 us, against ~1 us for
- * the same query inside an open transaction. A journal round reads, for every entry, the contact,
- * its active runs and whether the run to start exists, one after another in promise continuations.
+ * (two fcntl calls, dear on a virtual machine) and checks the WAL index. A journal round reads, for
+ * every entry, the contact, its active runs and whether the run to start exists, one after another
+ * in promise continuations, and the long polls its commit wakes each read their transcript: inside
+ * one transaction each of those reads costs a fraction of a read on its own. A read that comes
+ * alone would only pay for BEGIN and COMMIT besides, so the first read of a stretch runs on its
+ * own and the second opens the shared transaction.
  *
- * The transaction never outlives the microtask queue: a closer, queued as a microtask again and
- * again, ends it once {@link IDLE_HOPS} microtasks ran without a read, so always before a timer,
- * an I/O callback or an immediate runs. Reads made inside it may miss what another connection
- * committed during that stretch of synchronous work, no more than a read made a moment earlier
- * would; this connection's own writes must `end()` it first (see {@link endReadSnapshot}).
+ * The transaction ends when the microtask queue runs dry: the first read queues a microtask that
+ * queues a `process.nextTick`, and Node runs that tick only once no microtask is left, always
+ * before a timer, an I/O callback or an immediate. So no other code ever runs inside it but what
+ * runs in that same stretch of promise continuations. Reads made inside it may miss what another
+ * connection committed during that stretch, no more than a read made a moment earlier would; this
+ * connection's own writes must `end()` it first (see {@link endReadSnapshot}).
  */
 export class ReadSnapshot {
   readonly #begin: Database.Statement;
   readonly #commit: Database.Statement;
+  /** A read was made in this stretch of microtasks: the end of the stretch is watched for. */
+  #readInStretch = false;
   #open = false;
-  #readsSinceHop = 0;
-  #idleHops = 0;
 
   constructor(private readonly db: Database.Database) {
     this.#begin = db.prepare('BEGIN');
     this.#commit = db.prepare('COMMIT');
   }
 
-  /** Runs `read` inside the shared transaction, opening it when none is. */
+  /** Runs `read` inside the shared transaction, opening it at the second read of a stretch. */
   read<T>(read: () => T): T {
-    if (!this.#open) {
-      // Inside a transaction of somebody else's (a write in progress): read in that one.
-      if (this.db.inTransaction) return read();
-      this.#begin.run();
-      this.#open = true;
-      this.#idleHops = 0;
-      queueMicrotask(this.#hop);
+    // Open, or inside a transaction of somebody else's (a write in progress): read in that one.
+    if (this.#open || this.db.inTransaction) return read();
+    if (!this.#readInStretch) {
+      this.#readInStretch = true;
+      queueMicrotask(this.#endOnceMicrotasksRunDry);
+      return read();
     }
-    this.#readsSinceHop += 1;
+    this.#begin.run();
+    this.#open = true;
     return read();
   }
 
@@ -51,20 +48,18 @@ export class ReadSnapshot {
   end(): void {
     if (!this.#open) return;
     this.#open = false;
-    this.#readsSinceHop = 0;
     if (this.db.open && this.db.inTransaction) this.#commit.run();
   }
 
-  readonly #hop = (): void => {
-    if (!this.#open) return;
-    if (this.#readsSinceHop > 0) {
-      this.#readsSinceHop = 0;
-      this.#idleHops = 0;
-    } else if (++this.#idleHops >= IDLE_HOPS) {
-      this.end();
-      return;
-    }
-    queueMicrotask(this.#hop);
+  // A tick queued from a microtask runs after the microtask queue is empty (Node drains it, then
+  // the ticks queued meanwhile), whereas a tick queued from plain code would run before it.
+  readonly #endOnceMicrotasksRunDry = (): void => {
+    process.nextTick(this.#endStretch);
+  };
+
+  readonly #endStretch = (): void => {
+    this.#readInStretch = false;
+    this.end();
   };
 }
 
