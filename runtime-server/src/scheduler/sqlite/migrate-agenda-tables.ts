@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { endReadSnapshot } from '../../support/sqlite-read-snapshot.js';
 
 /** Name of the table that holds agenda jobs in the shared SQLite file. */
 export const AGENDA_JOBS_TABLE = 'agenda_jobs';
@@ -64,5 +65,6 @@ CREATE INDEX IF NOT EXISTS agenda_jobs_data_key
  * ```
  */
 export function migrateAgendaTables(db: Database.Database): void {
+  endReadSnapshot(db); // DDL inside the store's shared read transaction would commit only with it
   db.exec(DDL);
 }
