@@ -226,7 +226,7 @@ class SqliteStoreImpl implements SqliteStore {
   #durableMessageSeq = 0;
   /** Every message up to this seq is covered by the sync running now (when one is). */
   #syncingMessageSeq = 0;
-  /** The read transaction the hot reads of a journal round share; every other call ends it. */
+  /** The read transaction hot reads share within a stretch of microtasks; every other call ends it. */
   readonly #snapshot: ReadSnapshot;
 
   constructor(
@@ -273,8 +273,8 @@ class SqliteStoreImpl implements SqliteStore {
 
   /**
    * The reads a journal round makes for every entry, one after another, and the transcript reads
-   * of the long polls its commit wakes: they share a read transaction while the event loop does
-   * not turn (see ReadSnapshot). A lone read costs no more that way.
+   * of the long polls its commit wakes: from the second of a stretch of microtasks on, they share
+   * a read transaction (see ReadSnapshot).
    */
   #read<T>(fn: () => T): T {
     return guard(() => this.#snapshot.read(fn));
