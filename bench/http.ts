@@ -20,6 +20,7 @@
  *   node --import tsx bench/http.ts [--senders 50] [--duration 15] [--warmup 3]
  *                                   [--sync FULL,NORMAL] [--profile] [--top 15]
  *                                   [--data-root /dev/shm] [--baseline-s 5] [--verbose]
+ *                                   [--server-root DIR] [--json-out FILE]
  *
  * `--profile` (or BENCH_PROFILE=1) runs the first server child under `--cpu-prof` and prints the
  * top self-time frames of the measured window (positions mapped back to the TypeScript through
@@ -28,11 +29,15 @@
  * share from the CPU's. `--baseline-s` (5) then runs the same senders against a bare Node HTTP server
  * that answers at once (bench/support/baseline-server.ts): the ceiling of the HTTP layer and this
  * load generator on this machine, with no runtime behind them. `--verbose` prints the child's pid (for strace/perf) and the window start.
+ * `--server-root` runs the server of another checkout under this load generator, and `--json-out`
+ * writes each round's numbers to a file: how `bench/tools/compare.ts` sets two commits side by side.
  */
+import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { summariseCpuProfile, type SelfTimeRow } from './support/cpu-profile.js';
 import { benchFlow, publishFlow } from './support/flows.js';
 import { createHttpClient, type HttpClient } from './support/http-client.js';
+import type { HttpRoundSummary } from './support/http-round.js';
 import { countRuns } from './support/runs.js';
 import { machineSpeedMs } from './support/machine-speed.js';
 import { readProcCpuMs } from './support/proc-status.js';
@@ -51,6 +56,10 @@ const VERBOSE = flagArg('verbose');
 const DATA_ROOT = stringArg('data-root', '');
 /** Seconds of the same load against a bare Node HTTP server answering at once (0 skips it). */
 const BASELINE_S = numberArg('baseline-s', 5);
+/** The checkout whose server is measured (default this one). */
+const SERVER_ROOT = stringArg('server-root', '');
+/** Where to write the rounds' numbers as JSON (see `RoundSummary`), besides printing them. */
+const JSON_OUT = stringArg('json-out', '');
 /** A message whose reply has not come after this long counts as lost and ends its sender. */
 const REPLY_TIMEOUT_MS = 30_000;
 const TARGET_RUNS_PER_S = 3_000;
@@ -155,6 +164,20 @@ interface RoundResult {
   profile?: { file: string; fromUs: number; toUs: number };
 }
 
+/** A round's headline numbers, for `--json-out`. */
+function summaryOf(r: RoundResult): HttpRoundSummary {
+  return {
+    sync: r.sync,
+    code: codeVersion(SERVER_ROOT || undefined),
+    runsPerS: r.runsPerS,
+    p50: r.p50,
+    p99: r.p99,
+    serverCpuMsPerRun: r.serverCpuMsPerRun,
+    load: r.load,
+    ok: problemsOf(r).length === 0,
+  };
+}
+
 /** GET /healthz every 250 ms (one at a time) until `until`; the durations, ms. */
 async function probeHealth(client: HttpClient, until: number): Promise<number[]> {
   const durations: number[] = [];
@@ -174,7 +197,12 @@ async function metricsText(client: HttpClient): Promise<string> {
 }
 
 async function round(sync: string, profile: boolean): Promise<RoundResult> {
-  const server: ServerChild = await startServerChild({ env: { SQLITE_SYNCHRONOUS: sync }, cpuProfile: profile, ...(DATA_ROOT ? { dataRoot: DATA_ROOT } : {}) });
+  const server: ServerChild = await startServerChild({
+    env: { SQLITE_SYNCHRONOUS: sync },
+    cpuProfile: profile,
+    ...(DATA_ROOT ? { dataRoot: DATA_ROOT } : {}),
+    ...(SERVER_ROOT ? { root: SERVER_ROOT } : {}),
+  });
   const client = createHttpClient(server.base, server.adminKey, SENDERS + 8);
   if (VERBOSE) console.error(`server child pid ${server.pid}, data in ${server.dataDir}`);
   try {
@@ -325,14 +353,19 @@ function report(r: RoundResult): void {
     `  CPU: server ${fmt(r.serverCores, 2)} cores, load generator ${fmt(r.clientCores, 2)} cores (of ${cpus().length});` +
       ` server CPU per run ${fmt(r.serverCpuMsPerRun, 2)} ms (a CPU-bound ceiling of ~${fmt(1_000 / r.serverCpuMsPerRun)} runs/s per core)`,
   );
-  const problems = [
+  const problems = problemsOf(r);
+  console.log(`  check: ${problems.length ? problems.join('; ') : `every message answered once (${fmt(r.tally.replies)} runs, server agrees)`}`);
+}
+
+/** What went wrong in a round beside speed: lost replies, errors, counters that disagree. */
+function problemsOf(r: RoundResult): string[] {
+  return [
     r.tally.lost ? `${r.tally.lost} replies never came` : '',
     r.tally.errors.length ? `${r.tally.errors.length} request errors (first: ${r.tally.errors[0]})` : '',
     r.effectErrors ? `${r.effectErrors} effects failed` : '',
     // +1: the probe message before the load.
     r.totalDone !== r.tally.replies + 1 ? `server ended ${fmt(r.totalDone)} runs done for ${fmt(r.tally.replies + 1)} replies` : '',
   ].filter(Boolean);
-  console.log(`  check: ${problems.length ? problems.join('; ') : `every message answered once (${fmt(r.tally.replies)} runs, server agrees)`}`);
 }
 
 function printRows(title: string, rows: SelfTimeRow[], busyMs: number): void {
@@ -344,7 +377,7 @@ function printRows(title: string, rows: SelfTimeRow[], busyMs: number): void {
 }
 
 async function main(): Promise<void> {
-  console.log(`http: code ${codeVersion()}, node ${process.version}, ${cpus().length} cores, machine speed ${fmt(machineSpeedMs(), 0)} ms (fixed JS loop, lower is faster)`);
+  console.log(`http: code ${codeVersion(SERVER_ROOT || undefined)}, node ${process.version}, ${cpus().length} cores, machine speed ${fmt(machineSpeedMs(), 0)} ms (fixed JS loop, lower is faster)`);
   const results: RoundResult[] = [];
   for (const [i, sync] of SYNC_LEVELS.entries()) {
     if (sync !== 'FULL' && sync !== 'NORMAL') throw new Error(`--sync: FULL or NORMAL, got "${sync}"`);
@@ -365,6 +398,7 @@ async function main(): Promise<void> {
     printRows('self time by area:', summary.areas, summary.busyMs);
     printRows(`our functions by inclusive time:`, summary.oursInclusive, summary.busyMs);
   }
+  if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify(results.map(summaryOf), null, 2));
   const failed = results.some((r) => r.tally.errors.length > 0 || r.tally.lost > 0);
   if (failed) process.exitCode = 1;
 }

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SERVER_ENTRY = join(ROOT, 'runtime-server', 'src', 'server.ts');
+const serverEntry = (root: string): string => join(root, 'runtime-server', 'src', 'server.ts');
 const BASELINE_ENTRY = join(ROOT, 'bench', 'support', 'baseline-server.ts');
 
 /** The admin key the benches seed the demo workspace with (`cf_` + 43 characters). */
@@ -50,6 +50,8 @@ export interface ServerChildOptions {
   startTimeoutMs?: number;
   /** Start `bench/support/baseline-server.ts` (a bare Node HTTP server) instead of the product. */
   baseline?: boolean;
+  /** The checkout whose server runs (default this one): another commit's, to compare the two. */
+  root?: string;
 }
 
 /** A port nobody listens on right now (the kernel picks it). */
@@ -90,9 +92,9 @@ export async function startServerChild(options: ServerChildOptions = {}): Promis
   const dataDir = mkdtempSync(join(options.dataRoot ?? tmpdir(), 'convoflow-bench-'));
   const profileDir = options.cpuProfile ? join(dataDir, 'profile') : undefined;
   const port = await freePort();
-  const nodeArgs = ['--import', 'tsx', ...(options.nodeArgs ?? []), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), options.baseline ? BASELINE_ENTRY : SERVER_ENTRY];
+  const nodeArgs = ['--import', 'tsx', ...(options.nodeArgs ?? []), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), options.baseline ? BASELINE_ENTRY : serverEntry(options.root ?? ROOT)];
   const child = spawn(process.execPath, nodeArgs, {
-    cwd: ROOT,
+    cwd: options.root ?? ROOT,
     env: {
       ...process.env,
       DATA_DIR: dataDir,
@@ -163,13 +165,14 @@ export async function startServerChild(options: ServerChildOptions = {}): Promis
 }
 
 /**
- * Which code a measurement ran: the commit, plus `+dirty (files)` when runtime-server, engine or
- * nodes have uncommitted changes (other people edit the tree while benches run).
+ * Which code a measurement ran: the commit of checkout `root` (default this one), plus
+ * `+dirty (files)` when runtime-server, engine or nodes have uncommitted changes (other people edit
+ * the tree while benches run).
  */
-export function codeVersion(): string {
+export function codeVersion(root = ROOT): string {
   try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'runtime-server/src', 'engine/src', 'nodes/src'], { cwd: ROOT, encoding: 'utf8' })
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'runtime-server/src', 'engine/src', 'nodes/src'], { cwd: root, encoding: 'utf8' })
       .split('\n')
       .filter(Boolean).length;
     return dirty ? `${head}+dirty (${dirty} files)` : head;
