@@ -7,6 +7,14 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank))] as number;
 }
 
+/** The middle of `values`, or the mean of the two middle ones; NaN when empty. */
+export function median(values: ArrayLike<number>): number {
+  const sorted = sortedCopy(values);
+  const mid = sorted.length >> 1;
+  if (sorted.length === 0) return NaN;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
 /** Ascending copy of `values` as a Float64Array (numeric sort, no comparator needed). */
 export function sortedCopy(values: ArrayLike<number>): Float64Array {
   return Float64Array.from(values).sort();
