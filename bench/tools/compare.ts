@@ -82,6 +82,7 @@ async function main(): Promise<void> {
   const base = join(scratch, 'base');
   const removeOnSignal = (): void => {
     removeWorktree(base);
+    rmSync(scratch, { recursive: true, force: true });
     process.exit(130);
   };
   process.once('SIGINT', removeOnSignal);
