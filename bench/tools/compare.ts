@@ -14,7 +14,7 @@
  * lower better), then the medians of those ratios and how many pairs went each way. Dependencies
  * are this checkout's: a commit that changed package.json is not compared fairly.
  */
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,6 +27,9 @@ const PAIRS = numberArg('pairs', 10);
 const DURATION_S = numberArg('duration', 6);
 const WARMUP_S = numberArg('warmup', 2);
 const SYNC = stringArg('sync', 'FULL').toUpperCase();
+
+/** The bench round in progress: an interrupted comparison stops it (it stops its server). */
+let running: ChildProcess | undefined;
 
 /** A worktree of `rev` whose node_modules is this checkout's, but for its own workspace packages. */
 function checkOut(rev: string, dir: string): void {
@@ -58,9 +61,10 @@ async function measure(serverRoot: string, out: string): Promise<HttpRoundSummar
   const args = ['--import', 'tsx', join(ROOT, 'bench', 'http.ts'), '--sync', SYNC, '--duration', String(DURATION_S), '--warmup', String(WARMUP_S)];
   args.push('--baseline-s', '0', '--server-root', serverRoot, '--json-out', out);
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-    child.on('exit', (c) => resolve(c ?? 1));
+    running = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    running.on('exit', (c) => resolve(c ?? 1));
   });
+  running = undefined;
   if (code !== 0 || !existsSync(out)) throw new Error(`bench/http.ts against ${serverRoot} failed (exit ${code})`);
   const [round] = JSON.parse(readFileSync(out, 'utf8')) as HttpRoundSummary[];
   rmSync(out);
@@ -81,6 +85,7 @@ async function main(): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), 'convoflow-compare-'));
   const base = join(scratch, 'base');
   const removeOnSignal = (): void => {
+    running?.kill('SIGINT');
     removeWorktree(base);
     rmSync(scratch, { recursive: true, force: true });
     process.exit(130);
