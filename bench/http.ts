@@ -58,7 +58,7 @@ const DATA_ROOT = stringArg('data-root', '');
 const BASELINE_S = numberArg('baseline-s', 5);
 /** The checkout whose server is measured (default this one). */
 const SERVER_ROOT = stringArg('server-root', '');
-/** Where to write the rounds' numbers as JSON (see `RoundSummary`), besides printing them. */
+/** Where to write the rounds' numbers as JSON (`HttpRoundSummary[]`), besides printing them. */
 const JSON_OUT = stringArg('json-out', '');
 /** A message whose reply has not come after this long counts as lost and ends its sender. */
 const REPLY_TIMEOUT_MS = 30_000;
@@ -164,11 +164,11 @@ interface RoundResult {
   profile?: { file: string; fromUs: number; toUs: number };
 }
 
-/** A round's headline numbers, for `--json-out`. */
-function summaryOf(r: RoundResult): HttpRoundSummary {
+/** A round's headline numbers, for `--json-out`; `code` is the commit the server ran. */
+function summaryOf(r: RoundResult, code: string): HttpRoundSummary {
   return {
     sync: r.sync,
-    code: codeVersion(SERVER_ROOT || undefined),
+    code,
     runsPerS: r.runsPerS,
     p50: r.p50,
     p99: r.p99,
@@ -377,7 +377,8 @@ function printRows(title: string, rows: SelfTimeRow[], busyMs: number): void {
 }
 
 async function main(): Promise<void> {
-  console.log(`http: code ${codeVersion(SERVER_ROOT || undefined)}, node ${process.version}, ${cpus().length} cores, machine speed ${fmt(machineSpeedMs(), 0)} ms (fixed JS loop, lower is faster)`);
+  const code = codeVersion(SERVER_ROOT || undefined);
+  console.log(`http: code ${code}, node ${process.version}, ${cpus().length} cores, machine speed ${fmt(machineSpeedMs(), 0)} ms (fixed JS loop, lower is faster)`);
   const results: RoundResult[] = [];
   for (const [i, sync] of SYNC_LEVELS.entries()) {
     if (sync !== 'FULL' && sync !== 'NORMAL') throw new Error(`--sync: FULL or NORMAL, got "${sync}"`);
@@ -398,7 +399,7 @@ async function main(): Promise<void> {
     printRows('self time by area:', summary.areas, summary.busyMs);
     printRows(`our functions by inclusive time:`, summary.oursInclusive, summary.busyMs);
   }
-  if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify(results.map(summaryOf), null, 2));
+  if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify(results.map((r) => summaryOf(r, code)), null, 2));
   const failed = results.some((r) => r.tally.errors.length > 0 || r.tally.lost > 0);
   if (failed) process.exitCode = 1;
 }
