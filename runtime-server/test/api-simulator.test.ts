@@ -133,6 +133,52 @@ describe.each([
     expect(texts(res.body.items)).toEqual(['echo: x']);
   });
 
+  it('should answer a message with its reply in one round trip when the POST waits (200)', async () => {
+    await h.publish(echoFlow);
+    const first = await request(serve(h.app)).post('/api/simulator/messages?wait=60000').set(h.auth('staff')).send({ contact: 'dora', text: 'one' }).expect(200);
+    expect(matchesSchema('SimulatorExchange', first.body)).toEqual([]);
+    expect(first.body).toMatchObject({ accepted: true, journalId: expect.stringMatching(/./) });
+    expect(texts(first.body.items)).toEqual(['echo: one']);
+    expect(first.body.after).toBe(first.body.items[0].seq);
+    // The cursor of one answer keeps the next to its own reply.
+    const second = await request(serve(h.app)).post(`/api/simulator/messages?wait=60000&after=${first.body.after}`).set(h.auth()).send({ contact: 'dora', text: 'two' }).expect(200);
+    expect(texts(second.body.items)).toEqual(['echo: two']);
+    expect(second.body.after).toBeGreaterThan(first.body.after);
+    // The same messages as the transcript shows, and one run each.
+    const transcript = await request(serve(h.app)).get('/api/simulator/messages?contact=dora').set(h.auth()).expect(200);
+    expect(transcript.body.items).toEqual([...first.body.items, ...second.body.items]);
+    expect(await h.runs()).toHaveLength(2);
+  });
+
+  it('should answer a waiting POST of a repeated messageId with the replies so far and not run again', async () => {
+    await h.publish(echoFlow);
+    const first = await request(serve(h.app)).post('/api/simulator/messages?wait=60000').set(h.auth()).send({ contact: 'erin', text: 'hi', messageId: 'w1' }).expect(200);
+    const again = await request(serve(h.app)).post('/api/simulator/messages?wait=60000').set(h.auth()).send({ contact: 'erin', text: 'hi', messageId: 'w1' }).expect(200);
+    expect(again.body).toEqual({ accepted: false, journalId: first.body.journalId, items: first.body.items, after: first.body.after });
+    await h.settle();
+    expect(await h.runs()).toHaveLength(1);
+  });
+
+  it('should end a waiting POST without replies after the server\'s bound, with the message journaled', async () => {
+    // No published flow: nothing answers, and the server holds the call at most simulatorMaxWaitMs (200 here).
+    const started = performance.now();
+    const res = await request(serve(h.app)).post('/api/simulator/messages?wait=60000&after=7').set(h.auth()).send({ contact: 'fred', text: 'anyone?' }).expect(200);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(150);
+    expect(res.body).toEqual({ accepted: true, journalId: expect.stringMatching(/./), items: [], after: 7 });
+    await h.settle();
+    const contact = await h.store.contacts.findByIdentity(h.ws, { channel: 'simulator', externalId: 'fred' });
+    expect((await h.store.messages.list(h.ws, contact!.id)).map((m) => m.direction)).toEqual(['inbound']);
+  });
+
+  it('should answer 422 naming the query parameter of a POST that cannot mean anything', async () => {
+    const lone = await request(serve(h.app)).post('/api/simulator/messages?after=3').set(h.auth()).send({ contact: 'gus', text: 'x' }).expect(422);
+    expect(lone.body.errors).toEqual([{ field: 'query.after', message: 'is read only together with wait' }]);
+    const negative = await request(serve(h.app)).post('/api/simulator/messages?wait=-1').set(h.auth()).send({ contact: 'gus', text: 'x' }).expect(422);
+    expect((negative.body.errors as { field: string }[]).map((e) => e.field)).toEqual(['query.wait']);
+    // Neither was journaled.
+    expect(await h.store.contacts.findByIdentity(h.ws, { channel: 'simulator', externalId: 'gus' })).toBeUndefined();
+  });
+
   it('should answer 422 for bad query parameters and keep workspaces apart', async () => {
     const res = await request(serve(h.app)).get('/api/simulator/messages?after=-1').set(h.auth()).expect(422);
     expect((res.body.errors as { field: string }[]).map((e) => e.field).sort()).toEqual(['query.after', 'query.contact']);

@@ -379,6 +379,17 @@ export const API_SCHEMAS: Record<string, JsonSchema> = {
     },
   },
 
+  SimulatorExchange: {
+    type: 'object',
+    required: ['accepted', 'journalId', 'items', 'after'],
+    properties: {
+      accepted: { type: 'boolean', description: 'False when the messageId was seen before.' },
+      journalId: { type: 'string' },
+      items: { type: 'array', items: ref('SimulatorOutbound'), description: 'Replies after `after`; empty when none came within the wait.' },
+      after: { type: 'integer', description: 'Pass as `after` to get only newer messages.' },
+    },
+  },
+
   WebhookBody: { type: 'object', description: 'Any JSON object; becomes `trigger.body` in the run.' },
   Health: {
     type: 'object',

@@ -1,5 +1,7 @@
 import type { InboundMessage } from '@convoflow/engine';
-import { defineRoute, type RouteSpec } from '../http/route.js';
+import type { AuthContext } from '../http/authenticate.js';
+import { HttpProblem } from '../http/problem.js';
+import { defineRoute, type RouteCall, type RouteSpec } from '../http/route.js';
 import { newId } from '../runtime/ids.js';
 import type { RuntimePort, SimulatorOutbound } from '../runtime/runtime-port.js';
 import type { ApiContext } from './context.js';
@@ -15,12 +17,23 @@ export function simulatorRoutes(ctx: ApiContext): RouteSpec[] {
       path: '/api/simulator/messages',
       operationId: 'sendSimulatorMessage',
       summary: 'Send a message as a simulator contact',
+      description:
+        'Answers 202 once the message is journaled. With `wait`, it then holds like the transcript\'s long poll and ' +
+        'answers 200 with the replies newer than `after` as well: a message and its reply in one round trip.',
       tag,
       permission: 'simulator:use',
       fastLane: true,
       body: { schema: 'SimulatorMessageRequest' },
-      responses: { 202: { description: 'Journaled (accepted is false for a repeated messageId)', schema: 'Accepted' } },
-      handle: async ({ auth, body }) => {
+      query: {
+        wait: { schema: { type: 'integer', minimum: 0 }, description: 'After journaling, long-poll for a reply for up to this many ms' },
+        after: { schema: { type: 'integer', minimum: 0 }, description: 'With `wait`: only replies with a greater seq (the `after` of your last answer)' },
+      },
+      responses: {
+        200: { description: 'Journaled, with the replies after `after` (`wait` was given)', schema: 'SimulatorExchange' },
+        202: { description: 'Journaled (accepted is false for a repeated messageId)', schema: 'Accepted' },
+      },
+      handle: async (call) => {
+        const { auth, body, query } = call;
         const message: InboundMessage = {
           // Time-ordered: its dedupe key lands at the end of the journal's unique index, not on a
           // random page of it (one WAL page less per message).
@@ -31,7 +44,20 @@ export function simulatorRoutes(ctx: ApiContext): RouteSpec[] {
           ...(body.replyTo !== undefined ? { replyTo: body.replyTo } : {}),
           sentAt: ctx.now(),
         };
-        return { status: 202, body: await runtime.receiveMessage(auth.workspaceId, message) };
+        if (query.wait === undefined) {
+          if (query.after !== undefined) throw HttpProblem.validation([{ field: 'query.after', message: 'is read only together with wait' }]);
+          return { status: 202, body: await runtime.receiveMessage(auth.workspaceId, message) };
+        }
+        const after = (query.after as number | undefined) ?? 0;
+        // Subscribed before the message is journaled: a reply could be stored before it returns.
+        const waiter = replyWaiter(runtime, auth.workspaceId, body.contact, after);
+        try {
+          const accepted = await runtime.receiveMessage(auth.workspaceId, message);
+          const transcript = await readTranscript(ctx, call, body.contact, after, query.wait as number, waiter);
+          return { status: 200, body: { ...accepted, ...transcript } };
+        } finally {
+          waiter.close();
+        }
       },
     }),
     defineRoute({
@@ -49,27 +75,15 @@ export function simulatorRoutes(ctx: ApiContext): RouteSpec[] {
         wait: { schema: { type: 'integer', minimum: 0 }, description: 'Long-poll for up to this many ms' },
       },
       responses: { 200: { description: 'Messages after `after`, oldest first', schema: 'SimulatorTranscript' } },
-      // `call.signal` is read only when the call waits: building it costs a listener per request.
       handle: async (call) => {
         const { auth, query } = call;
         const contact = query.contact as string;
-        const after = query.after as number | undefined;
-        const waitMs = Math.min((query.wait as number | undefined) ?? 0, ctx.config.simulatorMaxWaitMs);
-        // A real monotonic clock, not ctx.now: that one stamps records and may be frozen in tests.
-        const deadline = performance.now() + waitMs;
+        const after = (query.after as number | undefined) ?? 0;
+        const waitMs = (query.wait as number | undefined) ?? 0;
         // Subscribed before the first read, so a reply stored in between is not missed.
-        const waiter = waitMs > 0 ? replyWaiter(runtime, auth.workspaceId, contact, after ?? 0) : undefined;
+        const waiter = waitMs > 0 ? replyWaiter(runtime, auth.workspaceId, contact, after) : undefined;
         try {
-          let items: SimulatorOutbound[] = await runtime.simulatorTranscript(auth.workspaceId, contact, after);
-          while (waiter && items.length === 0 && performance.now() < deadline && !call.signal.aborted) {
-            // Replies are announced (see onMessageStored); this re-read is the safety net.
-            const pollMs = ctx.config.simulatorPollMs * FALLBACK_POLL_FACTOR;
-            await waiter.wait(Math.min(pollMs, Math.max(1, deadline - performance.now())), call.signal);
-            if (call.signal.aborted) break; // the client went away
-            items = await runtime.simulatorTranscript(auth.workspaceId, contact, after);
-          }
-          const last = items.at(-1)?.seq ?? after ?? 0;
-          return { status: 200, body: { items, after: last } };
+          return { status: 200, body: await readTranscript(ctx, call, contact, after, waitMs, waiter) };
         } finally {
           waiter?.close();
         }
@@ -79,13 +93,47 @@ export function simulatorRoutes(ctx: ApiContext): RouteSpec[] {
 }
 
 /**
+ * The contact's replies after `after`; when there are none and `waitMs` > 0 (bounded by the server),
+ * holds until one is announced, the wait ends or the client goes away.
+ */
+async function readTranscript(
+  ctx: ApiContext,
+  call: RouteCall<unknown, AuthContext>,
+  contact: string,
+  after: number,
+  waitMs: number,
+  waiter: ReplyWaiter | undefined,
+): Promise<{ items: SimulatorOutbound[]; after: number }> {
+  const { runtime } = ctx;
+  const workspaceId = call.auth.workspaceId;
+  // A real monotonic clock, not ctx.now: that one stamps records and may be frozen in tests.
+  const deadline = performance.now() + Math.min(waitMs, ctx.config.simulatorMaxWaitMs);
+  let items = await runtime.simulatorTranscript(workspaceId, contact, after);
+  // `call.signal` is read only when the call waits: building it costs a listener per request.
+  while (waiter && items.length === 0 && performance.now() < deadline && !call.signal.aborted) {
+    // Replies are announced (see onMessageStored); this re-read is the safety net.
+    const pollMs = ctx.config.simulatorPollMs * FALLBACK_POLL_FACTOR;
+    await waiter.wait(Math.min(pollMs, Math.max(1, deadline - performance.now())), call.signal);
+    if (call.signal.aborted) break; // the client went away
+    items = await runtime.simulatorTranscript(workspaceId, contact, after);
+  }
+  return { items, after: items.at(-1)?.seq ?? after };
+}
+
+/**
  * How much slower than `simulatorPollMs` a waiting long poll re-reads the store by itself: only a
  * reply no announcement reached (on MongoDB, one that committed after a greater seq) waits for it.
  */
 const FALLBACK_POLL_FACTOR = 10;
 
+interface ReplyWaiter {
+  /** Resolves when a reply was announced (since the last wait), after `ms`, or on abort. */
+  wait(ms: number, signal: AbortSignal): Promise<void>;
+  close(): void;
+}
+
 /** Wakes a long poll when this process stores a reply for the simulator contact it waits on. */
-function replyWaiter(runtime: RuntimePort, workspaceId: string, contact: string, after: number) {
+function replyWaiter(runtime: RuntimePort, workspaceId: string, contact: string, after: number): ReplyWaiter {
   let signalled = false;
   let wake: (() => void) | undefined;
   const off = runtime.onMessageStored((e) => {
@@ -95,7 +143,6 @@ function replyWaiter(runtime: RuntimePort, workspaceId: string, contact: string,
     wake?.();
   });
   return {
-    /** Resolves when a reply was announced (since the last wait), after `ms`, or on abort. */
     wait(ms: number, signal: AbortSignal): Promise<void> {
       if (signalled) {
         signalled = false;
