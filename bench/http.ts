@@ -5,8 +5,10 @@
  * A keyword-triggered 10-node flow (set_variable x3 -> condition -> switch -> set_variable x3 ->
  * send_text "done {{vars.n}}" -> end) is published; then `--senders` contacts (50) each send
  * "bench" in a loop for `--duration` s (15) after `--warmup` s (3). Each message is a POST to the
- * simulator channel (202 = journaled, durable) followed by a long-poll GET of the contact's
- * transcript until the flow's reply shows up, so every contact has one message in flight.
+ * simulator channel that waits for the reply (`?wait=`: answered once the message is journaled,
+ * durable, and the flow's reply is stored), so every contact has one message in flight.
+ * `--exchange poll` sends each as a POST answered 202 followed by a long-poll GET of the transcript
+ * instead: two round trips per message, as clients that keep the two apart do.
  *
  * Prints, per durability setting (FULL, every acknowledged message survives power loss; then
  * NORMAL for comparison): runs/s (replies seen in the window / window, beside the runs the server
@@ -21,6 +23,7 @@
  *                                   [--sync FULL,NORMAL] [--profile] [--top 15]
  *                                   [--data-root /dev/shm] [--baseline-s 5] [--verbose]
  *                                   [--server-root DIR] [--json-out FILE]
+ *                                   [--exchange wait|poll]
  *
  * `--profile` (or BENCH_PROFILE=1) runs the first server child under `--cpu-prof` and prints the
  * top self-time frames of the measured window (positions mapped back to the TypeScript through
@@ -62,6 +65,12 @@ const SERVER_ROOT = stringArg('server-root', '');
 const JSON_OUT = stringArg('json-out', '');
 /** A message whose reply has not come after this long counts as lost and ends its sender. */
 const REPLY_TIMEOUT_MS = 30_000;
+/**
+ * How a sender sees its reply: `wait`, the message's POST holds until the reply (one round trip);
+ * `poll`, a POST answered 202 then a long-poll GET of the transcript (two).
+ */
+const EXCHANGE = stringArg('exchange', 'wait');
+if (EXCHANGE !== 'wait' && EXCHANGE !== 'poll') throw new Error(`--exchange must be wait or poll, not ${EXCHANGE}`);
 const TARGET_RUNS_PER_S = 3_000;
 const TARGET_P99_MS = 50;
 
@@ -71,7 +80,7 @@ interface Transcript {
 }
 
 interface Tally {
-  /** Client-seen latency (POST sent -> reply returned by the long-poll) of replies in the window, ms. */
+  /** Client-seen latency (POST sent -> reply returned to the client) of replies in the window, ms. */
   latencies: number[];
   /** Server-stamped latency (POST sent -> reply stored, by the reply's `at`), ms. */
   storedLatencies: number[];
@@ -91,20 +100,28 @@ async function exchange(
 ): Promise<{ latency: number; stored: number } | undefined> {
   const started = nowMs();
   const startedWall = Date.now();
-  await client.expect(202, 'POST', '/api/simulator/messages', { contact, text: 'bench' });
+  const body = { contact, text: 'bench' };
+  let page: Transcript | undefined;
+  if (EXCHANGE === 'wait') {
+    page = await client.expect<Transcript>(200, 'POST', `/api/simulator/messages?after=${cursor.after}&wait=${REPLY_TIMEOUT_MS}`, body, REPLY_TIMEOUT_MS + 5_000);
+  } else {
+    await client.expect(202, 'POST', '/api/simulator/messages', body);
+  }
   for (;;) {
+    if (page) {
+      cursor.after = page.after;
+      const reply = page.items[0];
+      if (reply) return { latency: nowMs() - started, stored: reply.at - startedWall };
+    }
     const left = REPLY_TIMEOUT_MS - (nowMs() - started);
     if (left <= 0) return undefined;
-    const page = await client.expect<Transcript>(
+    page = await client.expect<Transcript>(
       200,
       'GET',
       `/api/simulator/messages?contact=${encodeURIComponent(contact)}&after=${cursor.after}&wait=${Math.ceil(left)}`,
       undefined,
       left + 5_000,
     );
-    cursor.after = page.after;
-    const reply = page.items[0];
-    if (reply) return { latency: nowMs() - started, stored: reply.at - startedWall };
   }
 }
 
@@ -316,7 +333,7 @@ async function baselineRound(): Promise<void> {
     await Promise.all(senders);
     const sorted = sortedCopy(tally.latencies);
     console.log(
-      `http baseline: bare Node HTTP server, same ${SENDERS} senders (POST 202 + GET answered at once), ${BASELINE_S} s:` +
+      `http baseline: bare Node HTTP server, same ${SENDERS} senders (${EXCHANGE === 'wait' ? 'POST answered with its reply at once' : 'POST 202 + GET answered at once'}), ${BASELINE_S} s:` +
         ` ${fmt(tally.latencies.length / BASELINE_S)} exchanges/s, p50 ${ms(percentile(sorted, 50))} ms, p99 ${ms(percentile(sorted, 99))} ms;` +
         ` CPU: server ${fmt(serverCores, 2)} cores, load generator ${fmt((clientCpu.user + clientCpu.system) / 1_000 / wall, 2)} cores` +
         `${tally.errors.length ? `; ${tally.errors.length} errors (first: ${tally.errors[0]})` : ''}`,
@@ -341,7 +358,7 @@ function report(r: RoundResult): void {
       `  target >= ${fmt(TARGET_RUNS_PER_S)}  ${verdict(r.runsPerS >= TARGET_RUNS_PER_S)}`,
   );
   console.log(
-    `  inbound->outbound latency (POST sent -> reply returned by the long-poll): p50 ${ms(r.p50)} ms  p99 ${ms(r.p99)} ms  max ${ms(r.max)} ms` +
+    `  inbound->outbound latency (POST sent -> reply returned to the client): p50 ${ms(r.p50)} ms  p99 ${ms(r.p99)} ms  max ${ms(r.max)} ms` +
       `  target p99 < ${TARGET_P99_MS} ms  ${verdict(r.p99 < TARGET_P99_MS)}`,
   );
   console.log(`  inbound->reply stored (server's timestamp on the reply, ms clock): p50 ${ms(r.storedP50)} ms  p99 ${ms(r.storedP99)} ms`);

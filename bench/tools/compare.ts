@@ -9,6 +9,7 @@
  * the order within a pair alternates (base first, then this checkout first).
  *
  *   node --import tsx bench/tools/compare.ts <rev> [--pairs 10] [--duration 6] [--warmup 2] [--sync FULL]
+ *                                            [--exchange wait|poll]
  *
  * Prints each run, each pair's ratios (this checkout over the base: runs/s, and server CPU per run,
  * lower better), then the medians of those ratios and how many pairs went each way. Dependencies
@@ -27,6 +28,8 @@ const PAIRS = numberArg('pairs', 10);
 const DURATION_S = numberArg('duration', 6);
 const WARMUP_S = numberArg('warmup', 2);
 const SYNC = stringArg('sync', 'FULL').toUpperCase();
+/** bench/http.ts's `--exchange`: `poll` for a base commit whose POST cannot wait for its reply (before the one-round-trip form). */
+const EXCHANGE = stringArg('exchange', 'wait');
 
 /** The bench round in progress: an interrupted comparison stops it (it stops its server). */
 let running: ChildProcess | undefined;
@@ -59,7 +62,7 @@ function removeWorktree(dir: string): void {
 /** One `bench/http.ts` round against the server of `serverRoot`. */
 async function measure(serverRoot: string, out: string): Promise<HttpRoundSummary> {
   const args = ['--import', 'tsx', join(ROOT, 'bench', 'http.ts'), '--sync', SYNC, '--duration', String(DURATION_S), '--warmup', String(WARMUP_S)];
-  args.push('--baseline-s', '0', '--server-root', serverRoot, '--json-out', out);
+  args.push('--baseline-s', '0', '--exchange', EXCHANGE, '--server-root', serverRoot, '--json-out', out);
   const code = await new Promise<number>((resolve) => {
     running = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
     running.on('exit', (c) => resolve(c ?? 1));
@@ -79,7 +82,7 @@ const line = (side: string, r: HttpRoundSummary): string =>
 
 async function main(): Promise<void> {
   const rev = process.argv.slice(2).find((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
-  if (!rev) throw new Error('usage: compare.ts <rev> [--pairs 10] [--duration 6] [--warmup 2] [--sync FULL]');
+  if (!rev) throw new Error('usage: compare.ts <rev> [--pairs 10] [--duration 6] [--warmup 2] [--sync FULL] [--exchange wait|poll]');
   if (SYNC !== 'FULL' && SYNC !== 'NORMAL') throw new Error(`--sync: FULL or NORMAL, got "${SYNC}"`);
   const sha = execFileSync('git', ['rev-parse', '--verify', `${rev}^{commit}`], { cwd: ROOT, encoding: 'utf8' }).trim();
   const scratch = mkdtempSync(join(tmpdir(), 'convoflow-compare-'));
