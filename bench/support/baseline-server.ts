@@ -1,8 +1,8 @@
 /**
  * The HTTP floor of bench/http.ts: Node's own HTTP server (what the product's fast lane serves the
  * simulator routes on) with the two routes and no work behind them. POST reads and parses its JSON
- * body and answers 202, or 200 with one reply when it asks to `wait`; GET answers at once with one reply. Run as a child by `startServerChild`
- * with `baseline: true`; listens on PORT, prints nothing.
+ * body and answers 202, or 200 with one reply when it asks to `wait`; GET answers at once with one
+ * reply. Run as a child by `startServerChild` with `baseline: true`; listens on PORT, prints nothing.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 

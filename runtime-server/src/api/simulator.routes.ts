@@ -49,14 +49,15 @@ export function simulatorRoutes(ctx: ApiContext): RouteSpec[] {
           return { status: 202, body: await runtime.receiveMessage(auth.workspaceId, message) };
         }
         const after = (query.after as number | undefined) ?? 0;
+        const waitMs = query.wait as number;
         // Subscribed before the message is journaled: a reply could be stored before it returns.
-        const waiter = replyWaiter(runtime, auth.workspaceId, body.contact, after);
+        const waiter = waitMs > 0 ? replyWaiter(runtime, auth.workspaceId, body.contact, after) : undefined;
         try {
           const accepted = await runtime.receiveMessage(auth.workspaceId, message);
-          const transcript = await readTranscript(ctx, call, body.contact, after, query.wait as number, waiter);
+          const transcript = await readTranscript(ctx, call, body.contact, after, waitMs, waiter);
           return { status: 200, body: { ...accepted, ...transcript } };
         } finally {
-          waiter.close();
+          waiter?.close();
         }
       },
     }),
