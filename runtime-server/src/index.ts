@@ -8,9 +8,9 @@
  * The whole server, wired as `server.ts` runs it (minus `listen`):
  *
  * ```ts
- * import { bootstrap, readConfig, requestListener } from '@convoflow/runtime-server';
+ * import { answerClientError, bootstrap, readConfig, requestListener } from '@convoflow/runtime-server';
  * const server = await bootstrap(readConfig(process.env));
- * createServer(requestListener(server.app)).listen(3000); // node:http; `server.app.listen` lacks the fast lane
+ * createServer(requestListener(server.app)).on('clientError', answerClientError).listen(3000); // node:http; `server.app.listen` lacks the fast lane
  * // on SIGTERM:
  * await server.close();
  * ```
@@ -37,6 +37,7 @@
 
 // HTTP app and server wiring
 export { createApp, requestListener } from './app.js';
+export { answerClientError } from './http/client-error.js';
 export type { AppConfig, AppDeps } from './app.js';
 export { bootstrap } from './bootstrap.js';
 export type { ServerParts } from './bootstrap.js';

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { requestListener } from './app.js';
+import { answerClientError } from './http/client-error.js';
 import { bootstrap } from './bootstrap.js';
 import { ConfigError, readConfig } from './config.js';
 
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const parts = await bootstrap(config);
-  const server: Server = createServer(requestListener(parts.app)).listen(config.port, config.host);
+  const server: Server = createServer(requestListener(parts.app)).on('clientError', answerClientError).listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

@@ -12,6 +12,7 @@ export const PROBLEM_JSON = 'application/problem+json';
  *
  * - HttpProblem: as thrown.
  * - body-parser errors: malformed JSON 400, too large 413, unsupported charset/encoding 415.
+ * - a path parameter the router cannot percent-decode: 400 naming `path`.
  * - StorageError codes: NOT_FOUND 404, CONFLICT 409, BAD_CURSOR 422, BUSY/UNAVAILABLE/NOT_MIGRATED 503
  *   (and raw SQLite unique-constraint / busy errors alike).
  * - anything else: 500 with a generic detail (the error itself goes to the log only).
@@ -60,6 +61,13 @@ export function toProblem(err: unknown, instance: string, requestId?: string): P
     }
   }
   const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 500;
+  // The router decodes path parameters before any handler runs; `%ZZ` fails there.
+  if (e.name === 'URIError' && status === 400) {
+    return problemDocument(400, 'bad-request', 'A path segment is not valid percent-encoding.', instance, {
+      ...extra,
+      errors: [{ field: 'path', message: 'is not valid percent-encoding (a % must start an escape such as %20)' }],
+    });
+  }
   if (status >= 400 && status < 500 && e.expose === true) {
     return problemDocument(status, 'bad-request', String(e.message ?? ''), instance, extra);
   }

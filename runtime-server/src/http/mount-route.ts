@@ -9,6 +9,7 @@ import { setRequestRoute, setRequestWorkspace } from './request-context.js';
 import type { Reply, RouteCall, RouteSpec } from './route.js';
 import type { RequestValidator } from './validator.js';
 import { rawBodyOf } from './json-body.js';
+import { MAX_JSON_DEPTH, tooDeepAt } from './json-depth.js';
 
 /** The media types read as JSON bodies (as `jsonBody` parses them). */
 const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -121,6 +122,8 @@ function readBody(given: RequestInput['body'], spec: NonNullable<RouteSpec['body
     if (spec.required === false) return undefined;
     throw HttpProblem.validation([{ field: '/', message: 'a JSON body is required' }]);
   }
+  const deep = tooDeepAt(given.value);
+  if (deep !== undefined) throw HttpProblem.validation([{ field: deep, message: `nests deeper than ${MAX_JSON_DEPTH} levels` }]);
   const errors = validator.body(spec.schema, given.value);
   if (errors.length > 0) throw HttpProblem.validation(errors);
   return given.value;
