@@ -159,6 +159,12 @@ describe('publishing, versions and rollback', () => {
     expect(res.body.errors).toEqual([{ field: '/nodes/0/type', message: expect.stringContaining('no_such_node') }]);
   });
 
+  it('should refuse to publish a keyword pattern RE2 cannot run, naming the keyword', async () => {
+    await createFlow('f1', { triggers: [{ id: 'k', type: 'keyword', params: { keywords: ['price', 'price(?!less)'], match: 'regex' } }] });
+    const res = await request(h.app).post('/api/flows/f1/publish').set(h.auth()).expect(422);
+    expect(res.body.errors).toEqual([{ field: '/triggers/0/params/keywords/1', message: expect.stringMatching(/lookahead, lookbehind or backreferences/) }]);
+  });
+
   it('should publish versions, list and get them, and roll back', async () => {
     await request(h.app).post('/api/flows').set(h.auth()).send(exampleFlow('welcome-buttons')).expect(201);
     const v1 = await request(h.app).post('/api/flows/welcome-buttons/publish').set(h.auth('team_admin')).expect(201);

@@ -55,6 +55,21 @@ describe('keyword matching', () => {
     expect(keywordMatches({ keywords: ['(unclosed'], match: 'regex' }, '(unclosed')).toBe(false);
   });
 
+  // A backtracking engine takes hours on the first text and longer on the second: a contact could
+  // stall every workspace on the server with one message.
+  it('should match regex keywords in linear time, even the patterns JavaScript backtracks on', () => {
+    const params = { keywords: ['^(a+)+$', '^(\\w+\\s?)*$'], match: 'regex' };
+    expect(keywordMatches(params, `${'a'.repeat(40)}!`)).toBe(false);
+    expect(keywordMatches(params, `${'word '.repeat(5_000)}!`)).toBe(false);
+    expect(keywordMatches(params, 'A'.repeat(40))).toBe(true);
+    expect(keywordMatches({ keywords: ['^(a+)+$'], match: 'regex', caseSensitive: true }, 'A'.repeat(40))).toBe(false);
+  });
+
+  it('should never match a regex keyword RE2 cannot run (published before the validator checked)', () => {
+    expect(keywordMatches({ keywords: ['price(?!less)'], match: 'regex' }, 'price')).toBe(false);
+    expect(keywordMatches({ keywords: ['price(?!less)', 'pri.e'], match: 'regex' }, 'price')).toBe(true);
+  });
+
   it('should ignore empty texts and empty keywords', () => {
     expect(keywordMatches({ keywords: [''], match: 'contains' }, 'anything')).toBe(false);
     expect(keywordMatches({ keywords: ['hi'], match: 'exact' }, undefined)).toBe(false);

@@ -2,6 +2,7 @@ import type { JsonValue } from '../json.js';
 import type { ConditionOperator } from './types.js';
 import { MAX_PATTERN_LENGTH } from './operators.js';
 import { isEmpty, toNumber, toText, toTime } from './coerce.js';
+import { compileUserPattern, type UserPattern } from '../patterns/user-pattern.js';
 
 type Value = JsonValue | undefined;
 
@@ -11,10 +12,8 @@ export interface CompareContext {
   now: number | undefined;
 }
 
-// Long subjects are cut so a pattern's cost stays bounded by input size too.
+// Matching is linear in the subject (RE2); long subjects are cut so its cost has a bound too.
 const MAX_SUBJECT_LENGTH = 10_000;
-const MAX_CACHED_PATTERNS = 500;
-const patterns = new Map<string, RegExp | null>();
 
 /**
  * Applies one operator. Negated operators are the exact negation of their positive twin, so
@@ -125,64 +124,12 @@ function matches(actual: Value, expected: Value, ctx: CompareContext): boolean {
   if (typeof expected !== 'string') return false;
   const subject = toText(actual, true);
   if (subject === undefined) return false;
-  const regex = compilePattern(expected, ctx.caseSensitive);
-  return regex !== null && regex.test(subject.slice(0, MAX_SUBJECT_LENGTH));
-}
-
-/**
- * Compiles a user pattern, or returns null when it is too long, invalid, or has a quantified
- * group that itself contains a quantifier (`(a+)+`), the classic catastrophic-backtracking shape.
- */
-function compilePattern(pattern: string, caseSensitive: boolean): RegExp | null {
-  const key = `${caseSensitive ? 's' : 'i'}:${pattern}`;
-  const cached = patterns.get(key);
-  if (cached !== undefined) return cached;
-  let regex: RegExp | null = null;
-  if (pattern.length <= MAX_PATTERN_LENGTH && !hasNestedQuantifier(pattern)) {
-    try {
-      regex = new RegExp(pattern, caseSensitive ? '' : 'i');
-    } catch {
-      regex = null;
-    }
+  if (expected.length > MAX_PATTERN_LENGTH) return false;
+  let pattern: UserPattern;
+  try {
+    pattern = compileUserPattern(expected, { caseSensitive: ctx.caseSensitive });
+  } catch {
+    return false; // the validator reports it; a run treats it as no match
   }
-  if (patterns.size >= MAX_CACHED_PATTERNS) patterns.clear();
-  patterns.set(key, regex);
-  return regex;
-}
-
-function hasNestedQuantifier(pattern: string): boolean {
-  // Tracks, per open group, whether a quantifier occurred inside it; a group closing with such
-  // content and followed by a quantifier can backtrack exponentially.
-  const stack: boolean[] = [];
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i];
-    if (ch === '\\') {
-      i++;
-      continue;
-    }
-    if (ch === '[') {
-      i = skipClass(pattern, i);
-      continue;
-    }
-    if (ch === '(') {
-      stack.push(false);
-    } else if (ch === ')') {
-      const inner = stack.pop() ?? false;
-      const next = pattern[i + 1];
-      const quantified = next === '*' || next === '+' || next === '{' || next === '?';
-      if (inner && quantified && next !== '?') return true;
-      if ((inner || quantified) && stack.length > 0) stack[stack.length - 1] = true;
-    } else if ((ch === '*' || ch === '+' || ch === '{') && stack.length > 0) {
-      stack[stack.length - 1] = true;
-    }
-  }
-  return false;
-}
-
-function skipClass(pattern: string, start: number): number {
-  for (let i = start + 1; i < pattern.length; i++) {
-    if (pattern[i] === '\\') i++;
-    else if (pattern[i] === ']') return i;
-  }
-  return pattern.length;
+  return pattern.test(subject.slice(0, MAX_SUBJECT_LENGTH));
 }

@@ -70,7 +70,7 @@ export const conditionRuleSchema: JsonSchema = {
         valueRequired(['equals', 'not_equals', 'contains', 'not_contains', 'starts_with', 'ends_with'], {
           anyOf: [...scalar, { type: 'null' }],
         }),
-        valueRequired(['matches'], { type: 'string', maxLength: MAX_PATTERN_LENGTH }),
+        valueRequired(['matches'], { type: 'string', maxLength: MAX_PATTERN_LENGTH, format: 'regex' }),
         valueRequired(['gt', 'gte', 'lt', 'lte', 'before', 'after'], {
           anyOf: [{ type: 'number' }, { type: 'string', maxLength: 100 }],
         }),

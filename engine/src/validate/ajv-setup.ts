@@ -2,6 +2,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { analyseTemplate } from './template-analysis.js';
 import { ISO_DURATION_PATTERN } from '../internal/iso-duration.js';
+import { userPatternProblem } from '../patterns/user-pattern.js';
 
 /** @internal An ISO-8601 duration such as `PT24H`, `PT30M`, `P2D` or `P1DT12H` (no years or months). */
 export const ISO_DURATION = new RegExp(ISO_DURATION_PATTERN);
@@ -12,8 +13,8 @@ export type AjvInstance = InstanceType<typeof Ajv2020>;
 /**
  * @internal
  * Creates an Ajv (JSON Schema 2020-12) instance with every error reported, the standard formats,
- * and Convoflow's two formats: `template` (parses as a handlebars template) and `duration` (ISO
- * 8601). `verbose` keeps the failing schema on each error so messages can use field titles.
+ * and Convoflow's formats: `template` (parses as a handlebars template), `duration` (ISO 8601) and
+ * `regex` (compiles for RE2, as patterns run). `verbose` keeps the failing schema on each error so messages can use field titles.
  *
  * Strict mode is on for our own schemas; node manifests come from third-party packages, so their
  * params schemas are compiled leniently (unknown keywords ignored rather than fatal).
@@ -29,5 +30,7 @@ export function createAjv(strict: boolean): AjvInstance {
   addFormats(ajv);
   ajv.addFormat('template', { type: 'string', validate: (s: string) => analyseTemplate(s).problem === undefined });
   ajv.addFormat('duration', { type: 'string', validate: ISO_DURATION });
+  // Patterns run on RE2 (see compileUserPattern): valid means valid there, not in JavaScript.
+  ajv.addFormat('regex', { type: 'string', validate: (s: string) => userPatternProblem(s) === undefined });
   return ajv;
 }

@@ -283,7 +283,7 @@ const FORMAT_WORDS: Record<string, string> = {
   email: 'must be an email address',
   uri: 'must be a web address (URL)',
   url: 'must be a web address (URL)',
-  regex: 'is not a valid regular expression',
+  regex: 'is not a regular expression Convoflow can run (RE2 syntax: no lookahead, lookbehind or backreferences)',
   uuid: 'must be a UUID',
 };
 

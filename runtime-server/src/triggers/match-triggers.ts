@@ -1,4 +1,4 @@
-import type { FlowTrigger, InboundMessage, JsonObject } from '@convoflow/engine';
+import { compileUserPattern, type FlowTrigger, type InboundMessage, type JsonObject } from '@convoflow/engine';
 import type { FlowVersionRecord } from '../storage/storage-port.js';
 
 /** What happened, as far as trigger matching is concerned. */
@@ -40,22 +40,16 @@ const foldedTexts = new Map<string, string>();
 const FOLD_CACHE = 2_000;
 const FOLD_CACHE_TEXT = 256;
 
-const regexCache = new Map<string, RegExp | null>();
-
-function compileKeywordRegex(pattern: string, caseSensitive: boolean): RegExp | null {
-  const key = `${caseSensitive ? 1 : 0}:${pattern}`;
-  let re = regexCache.get(key);
-  if (re === undefined) {
-    try {
-      re = pattern.length > 500 ? null : new RegExp(pattern, caseSensitive ? 'u' : 'iu');
-    } catch {
-      re = null;
-    }
-    if (regexCache.size > 1_000) regexCache.clear();
-    regexCache.set(key, re);
+/** A keyword pattern the validator let through but RE2 refuses (published before it checked) never matches. */
+function regexMatches(pattern: string, caseSensitive: boolean, text: string): boolean {
+  if (pattern.length > MAX_KEYWORD_PATTERN) return false;
+  try {
+    return compileUserPattern(pattern, { caseSensitive }).test(text);
+  } catch {
+    return false;
   }
-  return re;
 }
+const MAX_KEYWORD_PATTERN = 500;
 
 const strings = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
@@ -68,7 +62,7 @@ export function keywordMatches(params: JsonObject, text: string | undefined): bo
   const keywords = strings(params.keywords);
   if (match === 'regex') {
     const source = text.normalize('NFKC');
-    return keywords.some((k) => compileKeywordRegex(k, caseSensitive)?.test(source) ?? false);
+    return keywords.some((k) => regexMatches(k, caseSensitive, source));
   }
   const fold = (s: string) => (caseSensitive ? s.normalize('NFKC').trim().replace(/\s+/g, ' ') : foldText(s));
   const haystack = fold(text);
