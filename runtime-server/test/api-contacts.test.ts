@@ -38,10 +38,18 @@ describe('contacts', () => {
     expect(runs).toEqual([expect.objectContaining({ flowId: 'on-created', contactId: res.body.id, status: 'done' })]);
   });
 
-  it('should answer 409 when a channel identity belongs to another contact', async () => {
+  it('should answer 409 naming the identity that belongs to another contact, and whose, and store nothing', async () => {
     const body = { fields: {}, identities: [{ channel: 'sms', externalId: '+1' }] };
-    await request(h.app).post('/api/contacts').set(h.auth()).send(body).expect(201);
-    await request(h.app).post('/api/contacts').set(h.auth()).send(body).expect(409);
+    const first = await request(h.app).post('/api/contacts').set(h.auth()).send(body).expect(201);
+    const res = await request(h.app)
+      .post('/api/contacts')
+      .set(h.auth())
+      .send({ fields: { name: 'Bo' }, identities: [{ channel: 'whatsapp', externalId: '+2' }, { channel: 'sms', externalId: '+1' }] })
+      .expect(409);
+    expect(res.body).toMatchObject({ status: 409, detail: 'A channel identity can belong to one contact only; update that contact instead.' });
+    expect(res.body.errors).toEqual([{ field: '/identities/1', message: `belongs to contact ${first.body.id}` }]);
+    expect((await h.store.contacts.list(h.ws)).items.map((c) => c.id)).toEqual([first.body.id]);
+    expect(await h.store.contacts.findByIdentity(h.ws, { channel: 'whatsapp', externalId: '+2' })).toBeUndefined();
   });
 
   it('should answer 422 naming bad fields', async () => {

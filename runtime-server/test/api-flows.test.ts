@@ -62,10 +62,15 @@ describe('creating and reading flows', () => {
     expect(res.body).toMatchObject({ status: 422, title: 'Unprocessable Content' });
   });
 
-  it('should answer 409 when the flow id is taken in the workspace', async () => {
+  it('should answer 409 naming /id when the flow id is taken in the workspace, by a flow or a deleted one', async () => {
     await createFlow('f1');
     const res = await request(h.app).post('/api/flows').set(h.auth()).send(validFlow('f1')).expect(409);
-    expect(res.body.status).toBe(409);
+    expect(res.body).toMatchObject({ status: 409, detail: 'A flow with id "f1" already exists in this workspace; PUT /api/flows/f1 to change its draft.' });
+    expect(res.body.errors).toEqual([{ field: '/id', message: 'is taken by another flow' }]);
+    await request(h.app).delete('/api/flows/f1').set(h.auth()).expect(204);
+    const again = await request(h.app).post('/api/flows').set(h.auth()).send(validFlow('f1')).expect(409);
+    expect(again.body.detail).toMatch(/^The id "f1" belonged to a flow that was deleted; .* Choose another id\.$/);
+    expect(again.body.errors).toEqual([{ field: '/id', message: 'is taken by a deleted flow' }]);
   });
 
   it('should list summaries and get one flow with its draft', async () => {

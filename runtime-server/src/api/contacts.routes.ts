@@ -1,11 +1,24 @@
 import type { JsonObject } from '@convoflow/engine';
-import { HttpProblem } from '../http/problem.js';
+import { HttpProblem, type FieldError } from '../http/problem.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
+import { isStorageError } from '../storage/errors.js';
 import type { ContactChannelIdentity } from '../storage/storage-port.js';
 import type { ApiContext } from './context.js';
 import { contactView } from './views.js';
 
 const tag = 'contacts';
+
+/** The 409 for identities that belong to other contacts, naming each and whose it is. */
+async function identityConflict(ctx: ApiContext, workspaceId: string, identities: ContactChannelIdentity[]): Promise<HttpProblem> {
+  const errors: FieldError[] = [];
+  for (const [i, identity] of identities.entries()) {
+    const owner = await ctx.store.contacts.findByIdentity(workspaceId, identity);
+    if (owner) errors.push({ field: `/identities/${i}`, message: `belongs to contact ${owner.id}` });
+  }
+  // Listed twice in the same request, or taken between the check and the write.
+  if (errors.length === 0) errors.push({ field: '/identities', message: 'names the same channel identity twice, or one another contact took meanwhile' });
+  return new HttpProblem(409, 'conflict', 'A channel identity can belong to one contact only; update that contact instead.', { errors });
+}
 
 /** Routes of contacts. Creating or changing one tells the runtime, which fires contact triggers. */
 export function contactRoutes(ctx: ApiContext): RouteSpec[] {
@@ -24,7 +37,11 @@ export function contactRoutes(ctx: ApiContext): RouteSpec[] {
         409: { description: 'A channel identity belongs to another contact', schema: 'Problem' },
       },
       handle: async ({ auth, body }) => {
-        const contact = await store.contacts.create(auth.workspaceId, body.fields, body.identities ?? [], ctx.now());
+        const identities = body.identities ?? [];
+        const contact = await store.contacts.create(auth.workspaceId, body.fields, identities, ctx.now()).catch(async (err: unknown) => {
+          if (!isStorageError(err, 'CONFLICT')) throw err;
+          throw await identityConflict(ctx, auth.workspaceId, identities);
+        });
         await runtime.contactChanged(auth.workspaceId, contact.id, { created: true, changedFields: Object.keys(contact.fields) });
         return { status: 201, body: contactView(contact), headers: { Location: `/api/contacts/${encodeURIComponent(contact.id)}` } };
       },

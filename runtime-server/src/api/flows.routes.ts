@@ -1,6 +1,7 @@
 import { checkScenario, simulate, validate, type FlowDefinition, type JsonObject, type Scenario } from '@convoflow/engine';
 import { HttpProblem, type FieldError } from '../http/problem.js';
 import { defineRoute, headerOf, type ParameterSpec, type RouteSpec } from '../http/route.js';
+import { isStorageError } from '../storage/errors.js';
 import type { FlowRecord } from '../storage/storage-port.js';
 import type { ApiContext } from './context.js';
 import { flowSummaryView, flowView, parseIfMatch, parseVersion, revisionTag, versionSummaryView, versionView } from './views.js';
@@ -40,11 +41,22 @@ export function flowRoutes(ctx: ApiContext): RouteSpec[] {
       body: { schema: 'FlowDefinition' },
       responses: {
         201: { description: 'Created', schema: 'FlowWithDiagnostics' },
-        409: { description: 'A flow with this id exists', schema: 'Problem' },
+        409: { description: 'The id is taken, by a flow or by a deleted one (names /id)', schema: 'Problem' },
       },
       handle: async ({ auth, body }) => {
         const diagnostics = validate(body, catalogue);
-        const flow = await store.flows.create({ workspaceId: auth.workspaceId, draft: body, at: ctx.now() });
+        const flow = await store.flows.create({ workspaceId: auth.workspaceId, draft: body, at: ctx.now() }).catch(async (err: unknown) => {
+          if (!isStorageError(err, 'CONFLICT')) throw err;
+          const live = await store.flows.get(auth.workspaceId, body.id);
+          throw new HttpProblem(
+            409,
+            'conflict',
+            live
+              ? `A flow with id "${body.id}" already exists in this workspace; PUT /api/flows/${body.id} to change its draft.`
+              : `The id "${body.id}" belonged to a flow that was deleted; its versions are kept for the runs that used them, so the id stays taken. Choose another id.`,
+            { errors: [{ field: '/id', message: live ? 'is taken by another flow' : 'is taken by a deleted flow' }] },
+          );
+        });
         return {
           status: 201,
           body: { flow: flowView(flow), diagnostics },

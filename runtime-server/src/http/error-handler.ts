@@ -41,7 +41,8 @@ export function toProblem(err: unknown, instance: string, requestId?: string): P
         return problemDocument(404, 'not-found', message, instance, extra);
       case 'CONFLICT':
       case 'LEASE_LOST':
-        return problemDocument(409, 'conflict', message, instance, extra);
+        // A driver's own words ("UNIQUE constraint failed: flows.workspace_id, ...") name tables, not fields.
+        return problemDocument(409, 'conflict', /UNIQUE constraint|E11000/.test(message) ? 'A record with this key already exists.' : message, instance, extra);
       case 'BAD_CURSOR':
         return problemDocument(422, 'validation', message, instance, { ...extra, errors: [{ field: 'query.cursor', message: 'is not a cursor this server handed out' }] });
       case 'BUSY':

@@ -1,0 +1,34 @@
+import { toProblem } from '../src/http/error-handler.js';
+import { StorageError } from '../src/storage/errors.js';
+
+describe('toProblem', () => {
+  it('should answer a path the router cannot percent-decode with 400 naming the path', () => {
+    const err = Object.assign(new URIError("Failed to decode param '%ZZ'"), { status: 400, statusCode: 400 });
+    expect(toProblem(err, '/api/flows/%ZZ')).toMatchObject({
+      status: 400,
+      detail: 'A path segment is not valid percent-encoding.',
+      errors: [{ field: 'path', message: expect.stringMatching(/percent-encoding/) }],
+    });
+  });
+
+  it('should not pass a driver\'s words about tables on to the client', () => {
+    const sqlite = new StorageError('CONFLICT', 'UNIQUE constraint failed: flows.workspace_id, flows.id');
+    expect(toProblem(sqlite, '/api/flows')).toMatchObject({ status: 409, detail: 'A record with this key already exists.' });
+    const mongo = new StorageError('CONFLICT', 'E11000 duplicate key error collection: convoflow.flows index: workspaceId_1_id_1');
+    expect(toProblem(mongo, '/api/flows')).toMatchObject({ status: 409, detail: 'A record with this key already exists.' });
+    const ours = new StorageError('LEASE_LOST', 'Lease k is not held by p');
+    expect(toProblem(ours, '/x')).toMatchObject({ status: 409, detail: 'Lease k is not held by p' });
+  });
+
+  it('should keep anything else it does not know a 500 that says nothing of the cause', () => {
+    const problem = toProblem(new TypeError('x is undefined'), '/api/runs', 'req-1');
+    expect(problem).toEqual({
+      type: 'https://convoflow.dev/problems/internal',
+      title: 'Internal Server Error',
+      status: 500,
+      detail: 'Something went wrong on our side; the request id identifies it in the logs.',
+      instance: '/api/runs',
+      requestId: 'req-1',
+    });
+  });
+});
