@@ -37,6 +37,11 @@ export interface AppConfig {
   embedTokenSecret: string | Buffer;
   /** Largest accepted JSON body (default `'256kb'`); larger is a 413. */
   bodyLimit?: string | number;
+  /**
+   * Largest flow document accepted by the routes that take one (create, update, validate), default
+   * `'2mb'`: ~4,500 nodes of ~450 bytes. Larger is a 413.
+   */
+  flowBodyLimit?: string | number;
   /** Longest embed-token lifetime a caller may ask for (default 3600 s). */
   embedTokenMaxTtlSeconds?: number;
   /** Lifetime of an embed token when the caller names none (default 900 s). */
@@ -116,6 +121,9 @@ export function createApp(deps: AppDeps): Application {
   if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
   app.use(requestContext({ logger, metrics }));
   deps.mount?.beforeBody?.(app);
+  // Flow documents outgrow every other body; their routes read them first, with their own limit
+  // (the general parser then finds the body read and passes).
+  for (const route of routes) if (route.body?.document) app[route.method](route.path, jsonBody(config.flowBodyLimit));
   app.use(jsonBody(config.bodyLimit));
   for (const route of routes) {
     mountRoute(app, route, { store: deps.store, apiKeys: ctx.apiKeys, validator, embedTokenSecret: config.embedTokenSecret, now: ctx.now });
@@ -160,6 +168,7 @@ function resolveConfig(config: AppConfig): ResolvedApiConfig & { trustProxy?: bo
   const maxTtl = config.embedTokenMaxTtlSeconds ?? 3600;
   return {
     bodyLimit: config.bodyLimit ?? '256kb',
+    flowBodyLimit: config.flowBodyLimit ?? '2mb',
     embedTokenSecret: config.embedTokenSecret,
     embedTokenMaxTtlSeconds: maxTtl,
     embedTokenDefaultTtlSeconds: Math.min(config.embedTokenDefaultTtlSeconds ?? 900, maxTtl),

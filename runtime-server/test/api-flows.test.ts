@@ -311,3 +311,35 @@ describe('test runs', () => {
     await request(h.app).post('/api/flows/none/test-run').set(h.auth()).send({ name: 'x' }).expect(404);
   });
 });
+
+describe('flow documents larger than other bodies', () => {
+  /** A chain of `n` send nodes with a sentence each, as a designer saves it (~270 bytes a node). */
+  const bigFlow = (id: string, n: number) =>
+    chainFlow(id, { id: 'api', type: 'api', params: {} }, [
+      ...Array.from({ length: n }, (_, i): [string, string, Record<string, string>, string] => [
+        `step_${i}`,
+        'send_text',
+        { text: `Step ${i} of our onboarding: here is what happens next, {{contact.name}}. Reply STOP to leave.` },
+        'sent',
+      ]),
+      ['bye', 'end', {}],
+    ]);
+
+  it('should save, validate, update and publish a 1,500-node flow (~420 KB, over the 256 KB of other bodies)', async () => {
+    const flow = bigFlow('big', 1_500);
+    expect(JSON.stringify(flow).length).toBeGreaterThan(400_000);
+    const created = await request(h.app).post('/api/flows').set(h.auth()).send(flow).expect(201);
+    expect(created.body.diagnostics).toEqual([]);
+    await request(h.app).post('/api/validate').set(h.auth()).send(flow).expect(200);
+    await request(h.app).put('/api/flows/big').set(h.auth()).set('if-match', '1').send({ ...flow, name: 'Bigger' }).expect(200);
+    await request(h.app).post('/api/flows/big/publish').set(h.auth()).expect(201);
+  });
+
+  it('should refuse a flow over the flow limit, and any other body over 256 KB, with 413', async () => {
+    const res = await request(h.app).post('/api/flows').set(h.auth()).send(bigFlow('huge', 8_000)).expect(413);
+    expect(res.body).toMatchObject({ status: 413, detail: `The body exceeds the limit of ${2 * 1024 * 1024} bytes.` });
+    const contact = await request(h.app).post('/api/contacts').set(h.auth()).send({ fields: { notes: 'n'.repeat(300_000) } }).expect(413);
+    expect(contact.body.detail).toBe(`The body exceeds the limit of ${256 * 1024} bytes.`);
+    expect(await h.store.flows.get(h.ws, 'huge')).toBeUndefined();
+  });
+});

@@ -8,15 +8,18 @@ beforeAll(async () => {
 });
 afterAll(() => env.dispose());
 beforeEach(async () => {
-  h = await env.harness({ bodyLimit: '2kb' });
+  h = await env.harness({ bodyLimit: '2kb', flowBodyLimit: '8kb' });
 });
 
-/** Every (method, path) Express has a route for, read from the app's own router. */
+/** Every (method, path) Express has a route for, read from the app's own router; once each. */
 function mountedRoutes(h: Harness): { method: string; path: string }[] {
   const router = (h.app as unknown as { router: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] } }).router;
-  return router.stack
-    .filter((layer) => layer.route)
-    .flatMap((layer) => Object.keys(layer.route!.methods).map((method) => ({ method, path: layer.route!.path })));
+  const seen = new Map<string, { method: string; path: string }>();
+  for (const layer of router.stack) {
+    // A flow-document route has a second layer, its body parser (see createApp).
+    for (const method of Object.keys(layer.route?.methods ?? {})) seen.set(`${method} ${layer.route!.path}`, { method, path: layer.route!.path });
+  }
+  return [...seen.values()];
 }
 
 describe('health, readiness and metrics', () => {
@@ -80,9 +83,12 @@ describe('problem+json errors', () => {
     expect(res.body).toMatchObject({ status: 400, type: 'https://convoflow.dev/problems/malformed-json' });
   });
 
-  it('should answer a body over the limit with 413', async () => {
-    const res = await request(h.app).post('/api/validate').set(h.auth()).send({ blob: 'x'.repeat(4000) }).expect(413);
-    expect(res.body).toMatchObject({ status: 413, title: 'Content Too Large' });
+  it('should answer a body over the limit with 413: bodyLimit, or flowBodyLimit for a flow document', async () => {
+    const res = await request(h.app).post('/api/contacts').set(h.auth()).send({ fields: { blob: 'x'.repeat(4000) } }).expect(413);
+    expect(res.body).toMatchObject({ status: 413, title: 'Content Too Large', detail: 'The body exceeds the limit of 2048 bytes.' });
+    await request(h.app).post('/api/validate').set(h.auth()).send({ blob: 'x'.repeat(4000) }).expect(200);
+    const flow = await request(h.app).post('/api/validate').set(h.auth()).send({ blob: 'x'.repeat(10_000) }).expect(413);
+    expect(flow.body.detail).toBe('The body exceeds the limit of 8192 bytes.');
   });
 
   it('should answer a non-JSON body with 415', async () => {

@@ -8,6 +8,7 @@ import type { ExpiringCache } from '../support/expiring-cache.js';
 /** Settings of the HTTP layer, after defaults. */
 export interface ResolvedApiConfig {
   bodyLimit: string | number;
+  flowBodyLimit: string | number;
   embedTokenSecret: string | Buffer;
   embedTokenMaxTtlSeconds: number;
   embedTokenDefaultTtlSeconds: number;

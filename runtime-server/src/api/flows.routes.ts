@@ -38,7 +38,7 @@ export function flowRoutes(ctx: ApiContext): RouteSpec[] {
       description: 'The draft is checked against the flow schema (422 on structural errors); the engine validator\'s findings come back as diagnostics without blocking the save.',
       tag,
       permission: 'flows:write',
-      body: { schema: 'FlowDefinition' },
+      body: { schema: 'FlowDefinition', document: true },
       responses: {
         201: { description: 'Created', schema: 'FlowWithDiagnostics' },
         409: { description: 'The id is taken, by a flow or by a deleted one (names /id)', schema: 'Problem' },
@@ -96,7 +96,7 @@ export function flowRoutes(ctx: ApiContext): RouteSpec[] {
       tag,
       permission: 'flows:write',
       headers: ifMatch,
-      body: { schema: 'FlowUpdate' },
+      body: { schema: 'FlowUpdate', document: true },
       responses: {
         200: { description: 'Saved', schema: 'FlowWithDiagnostics' },
         409: { description: 'The draft changed since that revision', schema: 'Problem' },
@@ -162,7 +162,7 @@ export function flowRoutes(ctx: ApiContext): RouteSpec[] {
       description: 'Any JSON is accepted: structural problems come back as diagnostics too, so the designer can show them in place.',
       tag,
       permission: 'flows:read',
-      body: { schema: 'AnyJson' },
+      body: { schema: 'AnyJson', document: true },
       responses: { 200: { description: 'Diagnostics of the document', schema: 'ValidationReport' } },
       handle: async ({ body }) => {
         const diagnostics = validate(body, catalogue);

@@ -35,7 +35,9 @@ export function createFastLane(routes: readonly RouteSpec[], deps: FastLaneDeps)
   const table = new Map<string, { route: RouteSpec; querySchema: JsonSchema | undefined }>();
   for (const route of routes) {
     if (!route.fastLane) continue;
-    if (route.path.includes(':') || route.guard) throw new Error(`${route.path}: only a static path without a guard can take the fast lane`);
+    if (route.path.includes(':') || route.guard || route.body?.document) {
+      throw new Error(`${route.path}: only a static path without a guard or a flow document can take the fast lane`);
+    }
     table.set(`${route.method.toUpperCase()} ${route.path}`, { route, querySchema: route.query ? objectSchema(route.query) : undefined });
   }
   return (req, res) => {

@@ -53,7 +53,16 @@ interface RouteShape {
   description?: string;
   tag: string;
   /** Request body: a component schema name; validated before the handler runs. */
-  body?: { schema: string; required?: boolean; description?: string };
+  body?: {
+    schema: string;
+    required?: boolean;
+    description?: string;
+    /**
+     * A flow document: read up to the app's `flowBodyLimit` (default 2 MB) instead of its
+     * `bodyLimit` (256 KB). A flow takes ~450 bytes a node, so 256 KB stopped at ~580 nodes.
+     */
+    document?: boolean;
+  };
   query?: Record<string, ParameterSpec>;
   headers?: Record<string, ParameterSpec>;
   /** Path parameter schemas; parameters not named here are strings. */
