@@ -122,6 +122,42 @@ describe('one run', () => {
     ]);
   });
 
+  it('should page a long step log: the detail carries the first steps and stepsNext, /steps the rest', async () => {
+    // Five conversion events, each a step of its own (the run waits for each effect's outcome).
+    const logs = ['a', 'b', 'c', 'd', 'e'].map((n): [string, string, Record<string, string>, string] => [n, 'log_conversion_event', { name: n }, 'logged']);
+    await h.publish(chainFlow('long', api, [...logs, ['end', 'end', {}]]));
+    await request(h.app).post('/api/flows/long/runs').set(h.auth()).send({ contactId }).expect(202);
+    const [run] = await h.runs({ flowId: 'long' });
+    const whole = await request(h.app).get(`/api/runs/${run!.id}`).set(h.auth()).expect(200);
+    expect(whole.body.steps.map((s: { stepNo: number }) => s.stepNo)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(whole.body.stepsNext).toBeUndefined();
+
+    const first = await request(h.app).get(`/api/runs/${run!.id}?steps=2`).set(h.auth()).expect(200);
+    expect(matchesSchema('RunDetail', first.body)).toEqual([]);
+    expect(first.body.steps.map((s: { stepNo: number }) => s.stepNo)).toEqual([0, 1]);
+    expect(first.body.stepsNext).toBe(1);
+    const pages = [first.body.path];
+    for (let after: number | undefined = first.body.stepsNext; after !== undefined; ) {
+      const page = await request(h.app).get(`/api/runs/${run!.id}/steps?after=${after}&limit=2`).set(h.auth('staff')).expect(200);
+      expect(matchesSchema('StepPage', page.body)).toEqual([]);
+      expect(page.body.items.map((s: { stepNo: number }) => s.stepNo)).toEqual([after + 1, after + 2].filter((n) => n <= 5));
+      pages.push(page.body.path);
+      after = page.body.next;
+    }
+    expect(pages.flat()).toEqual(whole.body.path);
+  });
+
+  it('should refuse bad step paging with 422 naming the parameter, and another workspace\'s run with 404', async () => {
+    const run = await start('done');
+    const big = await request(h.app).get(`/api/runs/${run.id}?steps=5000`).set(h.auth()).expect(422);
+    expect(big.body.errors).toEqual([{ field: 'query.steps', message: expect.any(String) }]);
+    const after = await request(h.app).get(`/api/runs/${run.id}/steps?after=x`).set(h.auth()).expect(422);
+    expect(after.body.errors).toEqual([{ field: 'query.after', message: expect.any(String) }]);
+    await request(h.app).get(`/api/runs/${run.id}/steps`).set(h.auth('other')).expect(404);
+    const all = await request(h.app).get(`/api/runs/${run.id}/steps?after=-1`).set(h.auth()).expect(200);
+    expect(all.body.items.map((s: { stepNo: number }) => s.stepNo)).toEqual([0, 1]);
+  });
+
   it('should answer 404 for an unknown run and another workspace\'s run', async () => {
     const run = await start('wait');
     await request(h.app).get('/api/runs/run_nope').set(h.auth()).expect(404);

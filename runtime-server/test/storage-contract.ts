@@ -291,6 +291,23 @@ export function describeStorageContract(
         expect((await store.outbox.get('run-1', 2))?.status).toBe('pending');
       });
 
+      it('should read the step log a page at a time, in step order', async () => {
+        await store.leases.acquire('ws/c1', 'p1', 100, 200);
+        await store.commitStep(stepCommit({ stepLogs: [0, 1, 2].map((n) => ({ ...stepLog(n, 'running'), at: 100 + n })) }));
+        await store.commitStep(
+          stepCommit({ run: runRecord({ stepCount: 5 }), isNew: false, stepLogs: [3, 4].map((n) => ({ ...stepLog(n, 'waiting'), at: 100 + n })) }),
+        );
+        const page = async (options: { afterStepNo?: number; limit?: number }) => (await store.runs.stepLog('run-1', options)).map((s) => s.stepNo);
+        expect(await page({ limit: 2 })).toEqual([0, 1]);
+        expect(await page({ afterStepNo: 1, limit: 2 })).toEqual([2, 3]);
+        expect(await page({ afterStepNo: 3, limit: 2 })).toEqual([4]);
+        expect(await page({ afterStepNo: 4, limit: 2 })).toEqual([]);
+        expect(await page({ afterStepNo: 2 })).toEqual([3, 4]);
+        expect(await page({ limit: 0 })).toEqual([]);
+        expect((await store.runs.stepLog('run-1')).map((s) => s.stepNo)).toEqual([0, 1, 2, 3, 4]);
+        expect(await store.runs.stepLog('no-such-run', { limit: 5 })).toEqual([]);
+      });
+
       it('should write nothing when the lease is held by another owner', async () => {
         const contact = await store.contacts.create('ws', { name: 'Ann' }, [], 1);
         await store.journal.append(journalInput('j1', 'key', 10));

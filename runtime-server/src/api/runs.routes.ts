@@ -7,6 +7,24 @@ import { runView, stepView } from './views.js';
 
 const tag = 'runs';
 const ENDED: readonly StoredRunStatus[] = ['done', 'failed', 'cancelled'];
+const STEP_PAGE = 200;
+const MAX_STEP_PAGE = 1_000;
+
+/** Up to `limit` steps after `after`, the path taken in them, and the cursor of the next page if any. */
+async function stepPage(
+  ctx: ApiContext,
+  runId: string,
+  after: number | undefined,
+  limit: number,
+): Promise<{ items: ReturnType<typeof stepView>[]; path: PathStep[]; next?: number }> {
+  const steps = await ctx.store.runs.stepLog(runId, { ...(after === undefined ? {} : { afterStepNo: after }), limit: limit + 1 });
+  const shown = steps.slice(0, limit);
+  return {
+    items: shown.map(stepView),
+    path: shown.flatMap((s) => s.path),
+    ...(steps.length > limit ? { next: shown.at(-1)!.stepNo } : {}),
+  };
+}
 
 async function requireRun(ctx: ApiContext, workspaceId: string, id: string | undefined): Promise<RunRecord> {
   const run = id === undefined ? undefined : await ctx.store.runs.get(workspaceId, id);
@@ -42,15 +60,34 @@ export function runRoutes(ctx: ApiContext): RouteSpec[] {
       method: 'get',
       path: '/api/runs/:id',
       operationId: 'getRun',
-      summary: 'Get a run with its step log and the path it took',
+      summary: 'Get a run with the first page of its step log and the path it took there',
+      description: `A run that loops (a polling delay, a menu) can log thousands of steps: the detail carries the first \`steps\` of them (default ${STEP_PAGE}), and \`stepsNext\` when there are more, for GET /api/runs/{id}/steps.`,
       tag,
       permission: 'runs:read',
+      query: { steps: { schema: { type: 'integer', minimum: 1, maximum: MAX_STEP_PAGE }, description: `How many steps to include (default ${STEP_PAGE})` } },
       responses: { 200: { description: 'The run', schema: 'RunDetail' } },
-      handle: async ({ auth, params }) => {
+      handle: async ({ auth, params, query }) => {
         const run = await requireRun(ctx, auth.workspaceId, params.id);
-        const steps = await store.runs.stepLog(run.id);
-        const path: PathStep[] = steps.flatMap((s) => s.path);
-        return { status: 200, body: { run: runView(run), steps: steps.map(stepView), path } };
+        const page = await stepPage(ctx, run.id, undefined, (query.steps as number | undefined) ?? STEP_PAGE);
+        return { status: 200, body: { run: runView(run), steps: page.items, path: page.path, ...(page.next === undefined ? {} : { stepsNext: page.next }) } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/runs/:id/steps',
+      operationId: 'listRunSteps',
+      summary: 'A page of a run\'s step log, with the path it took in those steps',
+      tag,
+      permission: 'runs:read',
+      query: {
+        after: { schema: { type: 'integer', minimum: -1 }, description: 'The `next` (or `stepsNext`) of the previous page; steps after this step number' },
+        limit: { schema: { type: 'integer', minimum: 1, maximum: MAX_STEP_PAGE }, description: `Page size (default ${STEP_PAGE})` },
+      },
+      responses: { 200: { description: 'A page of steps', schema: 'StepPage' } },
+      handle: async ({ auth, params, query }) => {
+        const run = await requireRun(ctx, auth.workspaceId, params.id);
+        const page = await stepPage(ctx, run.id, query.after as number | undefined, (query.limit as number | undefined) ?? STEP_PAGE);
+        return { status: 200, body: { items: page.items, path: page.path, ...(page.next === undefined ? {} : { next: page.next }) } };
       },
     }),
     defineRoute({

@@ -281,8 +281,18 @@ export const API_SCHEMAS: Record<string, JsonSchema> = {
     required: ['run', 'steps', 'path'],
     properties: {
       run: ref('Run'),
-      steps: { type: 'array', items: ref('StepLogEntry') },
-      path: { type: 'array', items: ref('PathStep'), description: 'Every node the run passed through, in order.' },
+      steps: { type: 'array', items: ref('StepLogEntry'), description: 'The first steps of the run, in order (see `stepsNext`).' },
+      path: { type: 'array', items: ref('PathStep'), description: 'Every node the run passed through in those steps, in order.' },
+      stepsNext: { type: 'integer', description: 'Present when the run has more steps: `after` for GET /api/runs/{id}/steps.' },
+    },
+  },
+  StepPage: {
+    type: 'object',
+    required: ['items', 'path'],
+    properties: {
+      items: { type: 'array', items: ref('StepLogEntry') },
+      path: { type: 'array', items: ref('PathStep'), description: 'Every node the run passed through in these steps, in order.' },
+      next: { type: 'integer', description: 'Present when there are more steps: `after` for the next page.' },
     },
   },
 

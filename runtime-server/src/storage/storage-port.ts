@@ -326,7 +326,11 @@ export interface StoragePort {
     list(workspaceId: string, filter: RunFilter): Promise<Page<RunRecord>>;
     /** Runs of the contact that are not ended (running or waiting), oldest first. */
     listActiveForContact(workspaceId: string, contactId: string): Promise<RunRecord[]>;
-    stepLog(runId: string): Promise<StepLogEntry[]>;
+    /**
+     * The run's step log in step order: all of it, or, with `options`, at most `limit` entries
+     * after step number `afterStepNo` (a page; pass the last one's `stepNo` for the next).
+     */
+    stepLog(runId: string, options?: { afterStepNo?: number; limit?: number }): Promise<StepLogEntry[]>;
     countByStatus(workspaceId?: string): Promise<Record<StoredRunStatus, number>>;
   };
 

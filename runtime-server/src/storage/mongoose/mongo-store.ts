@@ -482,8 +482,14 @@ class MongoStoreImpl implements MongoStore {
             .lean<RunDoc[]>()
         ).map(toRun),
       ),
-    stepLog: (runId) =>
-      guard(async () => (await this.#m.StepLog.find({ runId }).sort({ stepNo: 1 }).lean<StepLogDoc[]>()).map(toStepLog)),
+    stepLog: (runId, options) =>
+      guard(async () => {
+        if (options?.limit === 0) return []; // Mongo reads limit(0) as no limit
+        const after = options?.afterStepNo;
+        const query = this.#m.StepLog.find(after === undefined ? { runId } : { runId, stepNo: { $gt: after } }).sort({ stepNo: 1 });
+        if (options?.limit !== undefined) query.limit(options.limit);
+        return (await query.lean<StepLogDoc[]>()).map(toStepLog);
+      }),
     countByStatus: (workspaceId) =>
       guard(async () => {
         const counts = zeroStatusCounts();

@@ -534,7 +534,10 @@ class SqliteStoreImpl implements SqliteStore {
     list: async (workspaceId, filter) => this.#guard(() => this.listRuns(workspaceId, filter)),
     listActiveForContact: async (workspaceId, contactId) =>
       this.#read(() => this.q.activeRunsForContact.all(workspaceId, contactId).map(toRun)),
-    stepLog: async (runId) => this.#guard(() => this.q.stepLog.all(runId).map(toStepLog)),
+    stepLog: async (runId, options) =>
+      this.#guard(() =>
+        (options ? this.q.stepLogPage.all(runId, options.afterStepNo ?? -1, options.limit ?? -1) : this.q.stepLog.all(runId)).map(toStepLog),
+      ),
     countByStatus: async (workspaceId) =>
       this.#guard(() => {
         const counts = zeroStatusCounts();

@@ -119,6 +119,9 @@ export function prepareStatements(db: Db) {
        ORDER BY created_at, id`,
     ),
     stepLog: db.prepare<[string], StepLogRow>('SELECT * FROM step_log WHERE run_id = ? ORDER BY step_no'),
+    stepLogPage: db.prepare<[string, number, number], StepLogRow>(
+      `SELECT * FROM step_log WHERE run_id = ? AND step_no > ? ORDER BY step_no ${limitBy()}`,
+    ),
     countByStatusAll: db.prepare<[], { status: string; n: number }>(
       'SELECT status, COUNT(*) AS n FROM runs GROUP BY status',
     ),
