@@ -41,6 +41,17 @@ describe('API key management', () => {
     await request(h.app).delete(`/api/api-keys/${h.keyIds.staff}`).set(h.auth()).expect(404);
   });
 
+  it('should refuse (409) to revoke the last active admin key, and allow it once another admin key exists', async () => {
+    const res = await request(h.app).delete(`/api/api-keys/${h.keyIds.admin}`).set(h.auth()).expect(409);
+    expect(res.body).toMatchObject({ status: 409, errors: [{ field: 'path.id', message: 'is the last active admin key of the workspace' }] });
+    expect(res.body.detail).toMatch(/Create another admin key first/);
+    await request(h.app).get('/api/api-keys').set(h.auth()).expect(200);
+    const second = await request(h.app).post('/api/api-keys').set(h.auth()).send({ name: 'second admin', role: 'admin' }).expect(201);
+    await request(h.app).delete(`/api/api-keys/${h.keyIds.admin}`).set({ authorization: `Bearer ${second.body.secret}` }).expect(204);
+    await request(h.app).get('/api/api-keys').set(h.auth()).expect(401);
+    await request(h.app).delete(`/api/api-keys/${second.body.apiKey.id}`).set({ authorization: `Bearer ${second.body.secret}` }).expect(409);
+  });
+
   it('should answer 422 naming bad fields', async () => {
     const res = await request(h.app).post('/api/api-keys').set(h.auth()).send({ name: '', role: 'owner' }).expect(422);
     expect((res.body.errors as { field: string }[]).map((e) => e.field).sort()).toEqual(['/name', '/role']);

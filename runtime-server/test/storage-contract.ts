@@ -79,10 +79,24 @@ export function describeStorageContract(
         await store.apiKeys.insert({ ...key, id: 'k2', workspaceId: 'ws-b', keyHash: 'h2' });
         expect(await store.apiKeys.findByHash('h1')).toEqual(key);
         expect((await store.apiKeys.list('ws-a')).map((k) => k.id)).toEqual(['k1']);
-        expect(await store.apiKeys.revoke('ws-b', 'k1', 5)).toBe(false);
-        expect(await store.apiKeys.revoke('ws-a', 'k1', 5)).toBe(true);
-        expect(await store.apiKeys.revoke('ws-a', 'k1', 6)).toBe(false);
+        await store.apiKeys.insert({ ...key, id: 'k3', keyHash: 'h3' });
+        expect(await store.apiKeys.revoke('ws-b', 'k1', 5)).toBe('not_found');
+        expect(await store.apiKeys.revoke('ws-a', 'k1', 5)).toBe('revoked');
+        expect(await store.apiKeys.revoke('ws-a', 'k1', 6)).toBe('not_found');
         expect(await store.apiKeys.findByHash('h1')).toEqual({ ...key, revokedAt: 5 });
+      });
+
+      it('should never revoke a workspace\'s last active admin key, even two at once', async () => {
+        await store.apiKeys.insert(key);
+        await store.apiKeys.insert({ ...key, id: 'k2', keyHash: 'h2' });
+        await store.apiKeys.insert({ ...key, id: 's1', keyHash: 'h3', role: 'staff' });
+        await store.apiKeys.insert({ ...key, id: 'other', workspaceId: 'ws-b', keyHash: 'h4' });
+        expect(await store.apiKeys.revoke('ws-a', 's1', 5)).toBe('revoked');
+        const both = await Promise.all([store.apiKeys.revoke('ws-a', 'k1', 6), store.apiKeys.revoke('ws-a', 'k2', 6)]);
+        expect(both.sort()).toEqual(['last_admin', 'revoked']);
+        expect((await store.apiKeys.list('ws-a')).filter((k) => k.role === 'admin' && k.revokedAt === undefined)).toHaveLength(1);
+        expect(await store.apiKeys.revoke('ws-b', 'other', 7)).toBe('last_admin');
+        expect(await store.apiKeys.findByHash('h4')).toEqual({ ...key, id: 'other', workspaceId: 'ws-b', keyHash: 'h4' });
       });
 
       it('should refuse two keys with one hash', async () => {

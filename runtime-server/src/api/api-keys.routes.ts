@@ -42,11 +42,19 @@ export function apiKeyRoutes(ctx: ApiContext): RouteSpec[] {
       summary: 'Revoke an API key',
       tag,
       permission: 'apiKeys:manage',
-      responses: { 204: { description: 'Revoked' } },
+      responses: {
+        204: { description: 'Revoked' },
+        409: { description: 'The workspace\'s last active admin key: create another admin key first', schema: 'Problem' },
+      },
       handle: async ({ auth, params }) => {
-        const revoked = params.id !== undefined && (await store.apiKeys.revoke(auth.workspaceId, params.id, ctx.now()));
+        const outcome = params.id === undefined ? 'not_found' : await store.apiKeys.revoke(auth.workspaceId, params.id, ctx.now());
         ctx.apiKeys.invalidate();
-        if (!revoked) throw HttpProblem.notFound('active API key', String(params.id));
+        if (outcome === 'not_found') throw HttpProblem.notFound('active API key', String(params.id));
+        if (outcome === 'last_admin') {
+          throw new HttpProblem(409, 'last-admin-key', 'This is the workspace\'s last active admin key: revoking it would leave nobody able to manage keys or publish. Create another admin key first.', {
+            errors: [{ field: 'path.id', message: 'is the last active admin key of the workspace' }],
+          });
+        }
         return { status: 204 };
       },
     }),

@@ -279,7 +279,12 @@ export interface StoragePort {
     insert(record: ApiKeyRecord): Promise<void>;
     findByHash(keyHash: string): Promise<ApiKeyRecord | undefined>;
     list(workspaceId: string): Promise<ApiKeyRecord[]>;
-    revoke(workspaceId: string, id: string, at: number): Promise<boolean>;
+    /**
+     * Revokes an active key, atomically refusing to revoke the workspace's last active admin key
+     * (which would leave nobody able to manage keys or publish): `last_admin`, nothing written.
+     * `not_found` when the workspace has no active key with this id.
+     */
+    revoke(workspaceId: string, id: string, at: number): Promise<'revoked' | 'not_found' | 'last_admin'>;
   };
 
   flows: {

@@ -264,10 +264,21 @@ class MongoStoreImpl implements MongoStore {
     list: (workspaceId) =>
       guard(async () => (await this.#m.ApiKey.find({ workspaceId }).sort({ createdAt: 1, _id: 1 }).lean<ApiKeyDoc[]>()).map(toApiKey)),
     revoke: (workspaceId, id, at) =>
-      guard(async () => {
-        const result = await this.#m.ApiKey.updateOne({ _id: id, workspaceId, revokedAt: { $exists: false } }, { $set: { revokedAt: at } });
-        return result.modifiedCount > 0;
-      }),
+      guard(() =>
+        this.tx(async (session): Promise<'revoked' | 'not_found' | 'last_admin'> => {
+          const key = await this.#m.ApiKey.findOne({ _id: id, workspaceId, revokedAt: { $exists: false } }, { role: 1 }, { session }).lean<ApiKeyDoc>();
+          if (!key) return 'not_found';
+          if (key.role === 'admin') {
+            // Revoking the last two admin keys at once must not pass twice: both transactions
+            // write this counter, so one of them conflicts, is retried, and counts one admin.
+            await this.nextSeq(`admin-keys:${workspaceId}`, session);
+            const admins = await this.#m.ApiKey.countDocuments({ workspaceId, role: 'admin', revokedAt: { $exists: false } }, { session });
+            if (admins <= 1) return 'last_admin';
+          }
+          await this.#m.ApiKey.updateOne({ _id: id }, { $set: { revokedAt: at } }, { session });
+          return 'revoked';
+        }),
+      ),
   };
 
   /**

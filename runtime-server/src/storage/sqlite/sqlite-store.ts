@@ -384,7 +384,11 @@ class SqliteStoreImpl implements SqliteStore {
         return row && toApiKey(row);
       }),
     list: async (workspaceId) => this.#guard(() => this.q.listApiKeys.all(workspaceId).map(toApiKey)),
-    revoke: async (workspaceId, id, at) => this.#guard(() => this.q.revokeApiKey.run(at, workspaceId, id).changes > 0),
+    revoke: async (workspaceId, id, at) =>
+      this.#guard(() => {
+        if (this.q.revokeApiKey.run(at, workspaceId, id, workspaceId).changes > 0) return 'revoked';
+        return this.q.activeApiKey.get(workspaceId, id) ? 'last_admin' : 'not_found';
+      }),
   };
 
   /**

@@ -36,8 +36,11 @@ export function prepareStatements(db: Db) {
     ),
     apiKeyByHash: db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE key_hash = ?'),
     listApiKeys: db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE workspace_id = ? ORDER BY created_at, id'),
-    revokeApiKey: db.prepare<[number, string, string]>(
-      'UPDATE api_keys SET revoked_at = ? WHERE workspace_id = ? AND id = ? AND revoked_at IS NULL',
+    activeApiKey: db.prepare<[string, string], { role: string }>('SELECT role FROM api_keys WHERE workspace_id = ? AND id = ? AND revoked_at IS NULL'),
+    // One statement, so no other revocation can slip between the count and the write.
+    revokeApiKey: db.prepare<[number, string, string, string]>(
+      `UPDATE api_keys SET revoked_at = ? WHERE workspace_id = ? AND id = ? AND revoked_at IS NULL
+         AND (role <> 'admin' OR (SELECT COUNT(*) FROM api_keys WHERE workspace_id = ? AND role = 'admin' AND revoked_at IS NULL) > 1)`,
     ),
 
     insertFlow: db.prepare<[string, string, string, string, number, number]>(
