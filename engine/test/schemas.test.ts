@@ -14,6 +14,8 @@ function strictAjv(): InstanceType<typeof Ajv2020> {
   addFormats(ajv);
   ajv.addFormat('template', true);
   ajv.addFormat('duration', /^P/);
+  ajv.addFormat('cron', true);
+  ajv.addFormat('timezone', true);
   return ajv;
 }
 

@@ -61,7 +61,7 @@ describe('validate: patterns are checked as they will run', () => {
     flow.triggers = [{ id: 'k', type: 'keyword', params: { keywords: ['^ord(er)?\\d+$', 'price(?!less)'], match: 'regex' } }];
     expect(errorsAt(flow, '/triggers/0/params/keywords/0')).toEqual([]);
     const [d] = errorsAt(flow, '/triggers/0/params/keywords/1');
-    expect(d?.message).toMatch(/not a regular expression Convoflow can run .*lookahead/);
+    expect(d?.message).toMatch(/not a regular expression Convoflow can run: .*lookahead/);
   });
 
   it('should refuse a condition rule pattern with a backreference, at the rule value', () => {

@@ -3,6 +3,8 @@ import { analyseTemplate } from './template-analysis.js';
 import { diagnostic, escapePointer, type Diagnostic } from './diagnostic.js';
 import { ISO_DURATION } from './ajv-setup.js';
 import { isRecord, nodeSubject, type FlowView } from './flow-view.js';
+import { userPatternProblem } from '../patterns/user-pattern.js';
+import { cronProblem } from '../schedule/schedule-checks.js';
 
 /** @internal Who a pointer belongs to, for the start of a message. */
 interface Subject {
@@ -26,6 +28,10 @@ export function translateAjvErrors(
   scope: { kind: 'flow' } | { kind: 'params'; base: string },
 ): Diagnostic[] {
   const dropped = pickCombinatorBranches(errors);
+  // A string both a pattern and a format check (cron, time zone) is explained once, by the format:
+  // its message is the parser's own reason, the pattern's only the expected shape.
+  const formatted = new Set(errors.filter((e) => e.keyword === 'format').map((e) => e.instancePath));
+  for (const error of errors) if (error.keyword === 'pattern' && formatted.has(error.instancePath)) dropped.add(error);
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
   for (const error of errors) {
@@ -165,7 +171,7 @@ function translate(
         code = 'TEMPLATE_SYNTAX';
         problem = templatePhrase(typeof error.data === 'string' ? error.data : '');
       } else {
-        problem = formatPhrase(String(p.format));
+        problem = formatPhrase(String(p.format), error.data);
       }
       break;
     case 'anyOf':
@@ -284,10 +290,17 @@ const FORMAT_WORDS: Record<string, string> = {
   uri: 'must be a web address (URL)',
   url: 'must be a web address (URL)',
   regex: 'is not a regular expression Convoflow can run (RE2 syntax: no lookahead, lookbehind or backreferences)',
+  timezone: 'is not a time zone this server knows: use an IANA name such as Europe/Paris or America/New_York, or UTC',
   uuid: 'must be a UUID',
 };
 
-function formatPhrase(format: string): string {
+/** What is wrong with `value` for `format`: the parser's own reason where there is one. */
+function formatPhrase(format: string, value: unknown): string {
+  const text = typeof value === 'string' ? value : undefined;
+  if (format === 'regex' && text !== undefined) return userPatternProblem(text) ?? FORMAT_WORDS.regex!;
+  if (format === 'cron' && text !== undefined) {
+    return `is not a cron expression the scheduler takes: it ${cronProblem(text) ?? 'does not parse'}; write 5 or 6 fields, such as "0 9 * * 1-5"`;
+  }
   return FORMAT_WORDS[format] ?? `must be a valid ${format}`;
 }
 

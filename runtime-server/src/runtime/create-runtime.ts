@@ -315,12 +315,19 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       for (const trigger of version.definition.triggers) {
         if (trigger.type !== 'schedule') continue;
         const { cron, timezone } = trigger.params as { cron: string; timezone?: string };
-        await scheduler.scheduleCron({
-          id: cronId(workspaceId, version.flowId, trigger.id),
-          cron,
-          timezone: timezone ?? 'UTC',
-          payload: { workspaceId, flowId: version.flowId, triggerId: trigger.id },
-        });
+        try {
+          await scheduler.scheduleCron({
+            id: cronId(workspaceId, version.flowId, trigger.id),
+            cron,
+            timezone: timezone ?? 'UTC',
+            payload: { workspaceId, flowId: version.flowId, triggerId: trigger.id },
+          });
+        } catch (err) {
+          // The validator refuses such schedules now; one a version published before carries
+          // must not keep every other flow of the workspace from being scheduled.
+          if (!(err instanceof TypeError)) throw err;
+          log('error', 'schedule not registered', { workspaceId, flowId: version.flowId, version: version.version, triggerId: trigger.id, error: err.message });
+        }
       }
     }
   };
