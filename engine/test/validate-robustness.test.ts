@@ -1,6 +1,7 @@
 import { ERROR_CODES, createCatalogue, validate } from '../src/index.js';
 import type { Catalogue, Diagnostic, NodeDefinition } from '../src/index.js';
 import { end, validateCatalogue, validFlow } from './fixtures/validate-catalogue.js';
+import { prng } from './fixtures/prng.js';
 
 const KNOWN_CODES = new Set(Object.keys(ERROR_CODES));
 
@@ -12,18 +13,6 @@ function expectWellFormed(diagnostics: Diagnostic[]): void {
     expect(typeof d.message).toBe('string');
     expect(d.message.length).toBeGreaterThan(0);
   }
-}
-
-/** A small deterministic generator, so a failing case can be replayed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const JUNK: unknown[] = [null, undefined, 0, -1, 1.5, NaN, '', 'x', '{{', true, [], [1, 'a'], {}, { a: 1 }, { __proto__: null }];

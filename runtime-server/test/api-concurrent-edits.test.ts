@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { requestListener } from '../src/app.js';
 import { chainFlow, startApiEnv, type ApiEnv, type Harness } from './api-support.js';
+import { prng } from '../../engine/test/fixtures/prng.js';
 
 /**
  * Several designers (or tabs) working on the same flows at once: edits with fresh and stale
@@ -16,17 +17,6 @@ const OPERATIONS_PER_ROUND = 24;
 
 const flowNamed = (id: string, text: string) =>
   chainFlow(id, { id: 'api', type: 'api', params: {} }, [['say', 'send_text', { text }, 'sent'], ['bye', 'end', {}]]);
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let env: ApiEnv;
 let h: Harness;

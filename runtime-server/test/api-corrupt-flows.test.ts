@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import { requestListener } from '../src/app.js';
 import { startApiEnv, type ApiEnv, type Harness } from './api-support.js';
+import { prng } from '../../engine/test/fixtures/prng.js';
 
 /**
  * The example flows, corrupted at random (seeded, so a failure replays) and put through everything
@@ -16,18 +17,6 @@ const CORRUPTIONS_PER_EXAMPLE = 100;
 
 const read = (file: string): Record<string, unknown> =>
   JSON.parse(readFileSync(new URL(`../../examples/flows/${file}`, import.meta.url), 'utf8')) as Record<string, unknown>;
-
-/** A small deterministic generator, so a failing case can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Values of every JSON type, and strings that mean something to templates, durations and ids. */
 const JUNK: unknown[] = [null, 0, -1, 1.5, 1e12, '', 'x', '{{', '{{contact.name}}', '{{vars.nope}}', 'PT0S', 'P1000D', 'n1', true, [], [1, 'a'], {}, { a: 1 }];
