@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { compile, formatReport, simulate, validate, type Scenario } from '@convoflow/engine';
+import { compile, cronProblem, formatReport, isTimezone, simulate, validate, type Scenario } from '@convoflow/engine';
 import { builtinCatalogue } from '@convoflow/nodes';
 import { exampleFlows, FLOWS_DIR, REPO_ROOT } from './support/example-files.js';
 import { replay } from './support/replay.js';
@@ -14,6 +14,9 @@ const schema = (name: string): object => JSON.parse(readFileSync(join(REPO_ROOT,
 
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 addFormats(ajv);
+// flow.schema.json's own formats, as a reader of the schema registers them.
+ajv.addFormat('cron', { type: 'string', validate: (s: string) => cronProblem(s) === undefined });
+ajv.addFormat('timezone', { type: 'string', validate: isTimezone });
 const validFlowDocument = ajv.compile(schema('flow.schema.json'));
 const validScenarioDocument = ajv.compile(schema('scenario.schema.json'));
 

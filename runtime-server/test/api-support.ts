@@ -253,6 +253,8 @@ export function matchesSchema(schemaName: string, value: unknown): string[] {
 export function docAjv(): Ajv2020 {
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   addFormats(ajv);
+  ajv.addFormat('cron', true);
+  ajv.addFormat('timezone', true);
   return ajv;
 }
 
