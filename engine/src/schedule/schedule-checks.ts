@@ -11,8 +11,9 @@ import { CronExpressionParser } from 'cron-parser';
  * cronProblem('61 9 * * *');  // 'has 61 where the field takes 0-59'
  */
 export function cronProblem(expression: string): string | undefined {
-  const fields = expression.trim().split(/\s+/).length;
-  if (expression.trim() === '' || fields < 5 || fields > 6) return `has ${expression.trim() === '' ? 0 : fields} fields, not 5 or 6`;
+  const trimmed = expression.trim();
+  const fields = trimmed === '' ? 0 : trimmed.split(/\s+/).length;
+  if (fields < 5 || fields > 6) return `has ${fields} fields, not 5 or 6`;
   try {
     CronExpressionParser.parse(expression, { tz: 'UTC' }).next();
     return undefined;

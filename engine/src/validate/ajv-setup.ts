@@ -15,7 +15,8 @@ export type AjvInstance = InstanceType<typeof Ajv2020>;
  * @internal
  * Creates an Ajv (JSON Schema 2020-12) instance with every error reported, the standard formats,
  * and Convoflow's formats: `template` (parses as a handlebars template), `duration` (ISO 8601),
- * `regex` (compiles for RE2, as patterns run), `cron` and `timezone` (as the scheduler reads them). `verbose` keeps the failing schema on each error so messages can use field titles.
+ * `regex` (compiles for RE2, as patterns run), `cron` and `timezone` (as the scheduler reads
+ * them). `verbose` keeps the failing schema on each error so messages can use field titles.
  *
  * Strict mode is on for our own schemas; node manifests come from third-party packages, so their
  * params schemas are compiled leniently (unknown keywords ignored rather than fatal).

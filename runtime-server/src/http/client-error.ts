@@ -25,24 +25,24 @@ export function answerClientError(err: ClientError, socket: Duplex): void {
     socket.destroy();
     return;
   }
-  const { status, field, detail } = describe(err);
-  const body = JSON.stringify(problemDocument(status, status === 431 ? 'headers-too-large' : 'bad-request', detail, '', { errors: [{ field, message: detail }] }));
+  const { status, field, message, detail } = describe(err);
+  const body = JSON.stringify(problemDocument(status, status === 431 ? 'headers-too-large' : 'bad-request', detail, '', { errors: [{ field, message }] }));
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\n` +
       `Content-Type: ${PROBLEM_JSON}; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
 
-function describe(err: ClientError): { status: number; field: string; detail: string } {
+function describe(err: ClientError): { status: number; field: string; message: string; detail: string } {
   switch (err.code) {
     case 'HPE_HEADER_OVERFLOW':
-      return { status: 431, field: 'headers', detail: 'The request line and headers exceed 16 KiB; send long values in the body.' };
+      return { status: 431, field: 'headers', message: 'exceed 16 KiB with the request line', detail: 'The request line and headers exceed 16 KiB; send long values in the body.' };
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return { status: 408, field: 'request', detail: 'The request was not received in time.' };
+      return { status: 408, field: 'request', message: 'did not arrive in time', detail: 'The request was not received in time.' };
     case 'HPE_INVALID_METHOD':
     case 'HPE_INVALID_URL':
-      return { status: 400, field: 'request', detail: 'The request line is not valid HTTP/1.1.' };
+      return { status: 400, field: 'request', message: 'is not an HTTP/1.1 request line', detail: 'The request line is not valid HTTP/1.1.' };
     default:
-      return { status: 400, field: 'headers', detail: `The request could not be parsed: ${err.message}.` };
+      return { status: 400, field: 'headers', message: 'could not be parsed', detail: `The request could not be parsed: ${err.message}.` };
   }
 }
