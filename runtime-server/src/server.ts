@@ -57,6 +57,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`convoflow: failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  // A store that cannot be opened is an operator's problem to fix, not a crash: say what, not where.
+  const storage = (err as { name?: unknown }).name === 'StorageError';
+  const what = err instanceof Error ? (storage ? err.message : (err.stack ?? err.message)) : String(err);
+  const hint = storage && !process.env.MONGODB_URI ? ' (DATA_DIR must name a directory this process can write)' : '';
+  process.stderr.write(`convoflow: failed to start: ${what}${hint}\n`);
   process.exit(1);
 });

@@ -146,11 +146,21 @@ const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
  * const ws = await store.workspaces.create({ name: 'Acme' });
  * ```
  */
+/** Opens (creating its directory first) the database file, or says which file and why not. */
+function openDatabase(file: string, memory: boolean): Database.Database {
+  try {
+    if (!memory) mkdirSync(dirname(file), { recursive: true });
+    return new Database(file);
+  } catch (err) {
+    const reason = (err as { code?: string }).code === 'EEXIST' ? `${dirname(file)} exists and is not a directory` : (err as Error).message;
+    throw new StorageError('UNAVAILABLE', `The SQLite database ${file} cannot be opened: ${reason}`, { cause: err });
+  }
+}
+
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const memory = options.file === ':memory:';
   const file = memory ? options.file : resolve(options.file);
-  if (!memory) mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file);
+  const db = openDatabase(file, memory);
   const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
   db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   // auto_vacuum can only be chosen before the first table exists; older files are converted in migrate().

@@ -1,0 +1,43 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Runs `npm start`'s entry on `env` until it exits; what it printed and its exit code. */
+function runServer(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'runtime-server/src/server.ts'], {
+    cwd: REPO,
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', MONGODB_URI: '', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => proc.once('exit', (code) => resolve({ code, stderr })));
+}
+
+describe('starting with settings that cannot work', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'convoflow-start-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('should exit 2 naming a bad variable, in one line', async () => {
+    const { code, stderr } = await runServer({ SQLITE_SYNCHRONOUS: 'sometimes', DATA_DIR: dir });
+    expect(code).toBe(2);
+    expect(stderr.trim()).toBe('convoflow: bad configuration: SQLITE_SYNCHRONOUS: expected FULL or NORMAL, got "SOMETIMES"');
+  });
+
+  it('should exit 1 saying which database cannot be opened and why, without a stack trace', async () => {
+    const file = join(dir, 'not-a-directory');
+    writeFileSync(file, 'x');
+    const { code, stderr } = await runServer({ DATA_DIR: file });
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe(
+      `convoflow: failed to start: The SQLite database ${join(file, 'convoflow.db')} cannot be opened: ${file} exists and is not a directory (DATA_DIR must name a directory this process can write)`,
+    );
+  });
+});
