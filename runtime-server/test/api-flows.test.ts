@@ -164,6 +164,15 @@ describe('publishing, versions and rollback', () => {
     expect(res.body.errors).toEqual([{ field: '/nodes/0/type', message: expect.stringContaining('no_such_node') }]);
   });
 
+  it('should save a draft whose keyword pattern does not parse, with the reason as a diagnostic, and refuse to publish it', async () => {
+    const flow = { ...validFlow('re'), triggers: [{ id: 'k', type: 'keyword', params: { keywords: ['(unclosed'], match: 'regex' } }] };
+    const created = await request(h.app).post('/api/flows').set(h.auth()).send(flow).expect(201);
+    expect(created.body.diagnostics).toEqual([
+      expect.objectContaining({ severity: 'error', path: '/triggers/0/params/keywords/0', message: expect.stringMatching(/missing closing \)/) }),
+    ]);
+    await request(h.app).post('/api/flows/re/publish').set(h.auth()).expect(422);
+  });
+
   it('should refuse to publish a keyword pattern RE2 cannot run, naming the keyword', async () => {
     await createFlow('f1', { triggers: [{ id: 'k', type: 'keyword', params: { keywords: ['price', 'price(?!less)'], match: 'regex' } }] });
     const res = await request(h.app).post('/api/flows/f1/publish').set(h.auth()).expect(422);

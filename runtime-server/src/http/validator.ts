@@ -9,7 +9,7 @@ const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormat
   addFormatsModule) as typeof addFormatsModule;
 
 const COMPONENTS_ID = 'convoflow-api';
-const FLOW_FORMATS = ['cron', 'timezone'] as const;
+const FLOW_FORMATS = ['cron', 'timezone', 'regex'] as const;
 const MAX_ERRORS = 50;
 
 /** Checks request bodies and query strings against the API's JSON Schemas. */
@@ -29,7 +29,9 @@ export function createRequestValidator(components: Record<string, JsonSchema>): 
   const bodies = new Ajv2020(options);
   addFormats(bodies);
   // Flow documents use these; whether a value is one is the engine validator's call, reported as
-  // a diagnostic (a draft with a bad cron still saves), so here they only need to be known.
+  // a diagnostic with the parser's reason (a draft with a bad cron or keyword pattern still saves;
+  // publishing it is refused), so here they only need to be known. `regex` in particular means
+  // RE2 there, not the JavaScript RegExp of ajv-formats.
   for (const format of FLOW_FORMATS) bodies.addFormat(format, true);
   bodies.addSchema({ $id: COMPONENTS_ID, components: { schemas: components } });
   const queries = new Ajv2020({ ...options, coerceTypes: true, useDefaults: true });
