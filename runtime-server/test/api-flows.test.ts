@@ -115,6 +115,14 @@ describe('updating drafts', () => {
     expect(res.headers.etag).toBe('"2"');
   });
 
+  it('should answer 422 naming both when If-Match and the body name different revisions, and save nothing', async () => {
+    await createFlow('f1');
+    const res = await request(h.app).put('/api/flows/f1').set(h.auth()).set('if-match', '"1"').send({ ...validFlow('f1', { name: 'Two' }), revision: 2 }).expect(422);
+    expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(['header.If-Match', '/revision']);
+    expect((await h.store.flows.get(h.ws, 'f1'))?.draft.name).toBe('Flow f1');
+    await request(h.app).put('/api/flows/f1').set(h.auth()).set('if-match', '"1"').send({ ...validFlow('f1', { name: 'Two' }), revision: 1 }).expect(200);
+  });
+
   it('should answer 428 without a revision, and 422 for a bad If-Match or a different id', async () => {
     await createFlow('f1');
     const none = await request(h.app).put('/api/flows/f1').set(h.auth()).send(validFlow('f1')).expect(428);

@@ -105,6 +105,12 @@ export function flowRoutes(ctx: ApiContext): RouteSpec[] {
       handle: async ({ auth, req, body, params }) => {
         const { revision: bodyRevision, ...draft } = body;
         const headerRevision = parseIfMatch(headerOf(req, 'if-match'));
+        if (headerRevision !== undefined && bodyRevision !== undefined && headerRevision !== bodyRevision) {
+          throw HttpProblem.validation([
+            { field: 'header.If-Match', message: `names revision ${headerRevision}, the body ${bodyRevision}: send one, or the same in both` },
+            { field: '/revision', message: `is ${bodyRevision}, If-Match names ${headerRevision}` },
+          ]);
+        }
         const expected = headerRevision ?? bodyRevision;
         if (expected === undefined) {
           throw new HttpProblem(428, 'precondition-required', 'Send the revision the edit is based on: If-Match header or body `revision`.', {
