@@ -105,6 +105,6 @@ export type { Scenario, ScenarioStep, ScenarioExpectation, NodeMock } from './si
 export { formatReport } from './simulate/format-report.js';
 export { retry, RetryError } from './retry.js';
 export { ISO_DURATION_PATTERN, parseIsoDuration } from './internal/iso-duration.js';
-export { compileUserPattern, userPatternProblem, UserPatternError, MAX_USER_PATTERN_LENGTH } from './patterns/user-pattern.js';
+export { compileUserPattern, matchesUserPattern, userPatternProblem, UserPatternError, MAX_USER_PATTERN_LENGTH } from './patterns/user-pattern.js';
 export type { UserPattern } from './patterns/user-pattern.js';
 export { cronProblem, isTimezone } from './schedule/schedule-checks.js';

@@ -2,7 +2,7 @@ import type { JsonValue } from '../json.js';
 import type { ConditionOperator } from './types.js';
 import { MAX_PATTERN_LENGTH } from './operators.js';
 import { isEmpty, toNumber, toText, toTime } from './coerce.js';
-import { compileUserPattern, type UserPattern } from '../patterns/user-pattern.js';
+import { matchesUserPattern } from '../patterns/user-pattern.js';
 
 type Value = JsonValue | undefined;
 
@@ -124,12 +124,5 @@ function matches(actual: Value, expected: Value, ctx: CompareContext): boolean {
   if (typeof expected !== 'string') return false;
   const subject = toText(actual, true);
   if (subject === undefined) return false;
-  if (expected.length > MAX_PATTERN_LENGTH) return false;
-  let pattern: UserPattern;
-  try {
-    pattern = compileUserPattern(expected, { caseSensitive: ctx.caseSensitive });
-  } catch {
-    return false; // the validator reports it; a run treats it as no match
-  }
-  return pattern.test(subject.slice(0, MAX_SUBJECT_LENGTH));
+  return matchesUserPattern(expected, subject.slice(0, MAX_SUBJECT_LENGTH), { caseSensitive: ctx.caseSensitive, maxLength: MAX_PATTERN_LENGTH });
 }

@@ -48,6 +48,19 @@ export function compileUserPattern(source: string, options: { caseSensitive: boo
 }
 
 /**
+ * Whether `source` matches anywhere in `text`; false for a pattern over `maxLength` or one RE2
+ * cannot compile, which the validator reports and a run treats as no match.
+ */
+export function matchesUserPattern(source: string, text: string, options: { caseSensitive: boolean; maxLength: number }): boolean {
+  if (source.length > options.maxLength) return false;
+  try {
+    return compileUserPattern(source, options).test(text);
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Why `source` cannot be compiled by `compileUserPattern`, or undefined when it can: what the
  * validator reports before a flow is published.
  */

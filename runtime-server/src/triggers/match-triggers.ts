@@ -1,4 +1,4 @@
-import { compileUserPattern, type FlowTrigger, type InboundMessage, type JsonObject } from '@convoflow/engine';
+import { matchesUserPattern, type FlowTrigger, type InboundMessage, type JsonObject } from '@convoflow/engine';
 import type { FlowVersionRecord } from '../storage/storage-port.js';
 
 /** What happened, as far as trigger matching is concerned. */
@@ -40,15 +40,7 @@ const foldedTexts = new Map<string, string>();
 const FOLD_CACHE = 2_000;
 const FOLD_CACHE_TEXT = 256;
 
-/** A keyword pattern the validator let through but RE2 refuses (published before it checked) never matches. */
-function regexMatches(pattern: string, caseSensitive: boolean, text: string): boolean {
-  if (pattern.length > MAX_KEYWORD_PATTERN) return false;
-  try {
-    return compileUserPattern(pattern, { caseSensitive }).test(text);
-  } catch {
-    return false;
-  }
-}
+/** As flow.schema.json caps a keyword. */
 const MAX_KEYWORD_PATTERN = 500;
 
 const strings = (value: unknown): string[] =>
@@ -62,7 +54,7 @@ export function keywordMatches(params: JsonObject, text: string | undefined): bo
   const keywords = strings(params.keywords);
   if (match === 'regex') {
     const source = text.normalize('NFKC');
-    return keywords.some((k) => regexMatches(k, caseSensitive, source));
+    return keywords.some((k) => matchesUserPattern(k, source, { caseSensitive, maxLength: MAX_KEYWORD_PATTERN }));
   }
   const fold = (s: string) => (caseSensitive ? s.normalize('NFKC').trim().replace(/\s+/g, ' ') : foldText(s));
   const haystack = fold(text);
