@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createAgendaScheduler, createRuntime, createSimulatorChannel, SqliteAgendaBackend } from '../src/index.js';
 import { chainFlow, startApiEnv, testCatalogue, type ApiEnv } from './api-support.js';
 
@@ -45,6 +47,44 @@ describe('journal leases', () => {
       expect(env.store.db.prepare('SELECT key, owner FROM leases').all()).toEqual([]);
     } finally {
       await runtime.stop();
+    }
+  });
+});
+
+describe('effect leases', () => {
+  it('should perform an effect that outlives its lease once: the lease is renewed while it runs', async () => {
+    // A remote that takes 1.2 s to answer, against effect leases of 300 ms.
+    let calls = 0;
+    const remote = createServer((_req, res) => {
+      calls += 1;
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'), 1_200);
+    });
+    await new Promise<void>((resolve) => remote.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(remote.address() as AddressInfo).port}/slow`;
+    const h = await env.harness();
+    await h.store.workspaces.updateSettings(h.ws, { allowPrivateNetwork: true });
+    await h.publish(chainFlow('slow', { id: 'api', type: 'api', params: {} }, [['call', 'http_request', { method: 'GET', url }, 'success'], ['end', 'end', {}]]));
+    await env.runtime.stop();
+    const runtime = createRuntime({
+      store: env.store,
+      catalogue: testCatalogue,
+      scheduler: createAgendaScheduler({ backend: new SqliteAgendaBackend(env.store.db), processEvery: 50 }),
+      channels: new Map([['simulator', createSimulatorChannel()]]),
+      fetch,
+      pollMs: 20,
+      leaseMs: 300,
+    });
+    await runtime.start();
+    try {
+      const contact = await env.store.contacts.create(h.ws, {}, [], Date.now());
+      await runtime.startByApi(h.ws, 'slow', { contactId: contact.id });
+      await runtime.idle();
+      expect(calls).toBe(1);
+      const [run] = (await env.store.runs.list(h.ws, { flowId: 'slow' })).items;
+      expect(run?.status).toBe('done');
+    } finally {
+      await runtime.stop();
+      await new Promise((resolve) => remote.close(resolve));
     }
   });
 });

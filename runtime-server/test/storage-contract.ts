@@ -548,6 +548,18 @@ export function describeStorageContract(
         expect(reclaimed.map((e) => e.attempts)).toEqual([2, 2]);
       });
 
+      it('should renew only the leases its owner holds on pending entries', async () => {
+        await store.outbox.claim('exec-a', 2, 100, 160);
+        await store.outbox.claim('exec-b', 10, 110, 170);
+        await store.outbox.complete('run-1', 2, { ok: true }, 120);
+        const renewed = await store.outbox.renew('exec-a', [1, 2, 3].map((seq) => ({ runId: 'run-1', seq })), 400);
+        expect(renewed).toBe(1); // 2 is done, 3 is exec-b's
+        expect(await store.outbox.renew('exec-a', [], 500)).toBe(0);
+        expect(await store.outbox.claim('exec-c', 10, 300, 600)).toEqual([expect.objectContaining({ seq: 3 })]);
+        expect((await store.outbox.get('run-1', 1))?.leaseUntil).toBe(400);
+        expect((await store.outbox.claim('exec-c', 10, 401, 700)).map((e) => e.seq)).toEqual([1]);
+      });
+
       it('should not claim an entry before it is due', async () => {
         expect(await store.outbox.claim('x', 10, 99, 200)).toEqual([]);
         expect(await store.outbox.countPending()).toBe(3);

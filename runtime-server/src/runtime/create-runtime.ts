@@ -226,6 +226,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   );
 
   const inFlight = new Set<Promise<void>>();
+  /** The effects running here, by `runId:seq`: their leases are renewed until they finish. */
+  const running = new Map<string, { runId: string; seq: number }>();
   const effects = new WorkLoop(
     async () => {
       const free = effectConcurrency - inFlight.size;
@@ -235,6 +237,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       }
       const claimed = await store.outbox.claim(owner, Math.min(free, batchSize), now(), now() + leaseMs);
       for (const entry of claimed) {
+        const key = `${entry.runId}:${entry.seq}`;
+        // Still running here (its lease lapsed before a renewal reached it): never twice at once.
+        if (running.has(key)) continue;
+        running.set(key, { runId: entry.runId, seq: entry.seq });
         const job = runEffect(effectDeps, entry)
           .then(() => options.hooks?.onEffect?.(entry.effect.type, true))
           .catch((err: unknown) => {
@@ -242,6 +248,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
             log('error', 'effect failed', { runId: entry.runId, seq: entry.seq, error: String(err) });
           })
           .finally(() => {
+            running.delete(key);
             inFlight.delete(job);
             journalLoop.wake();
           });
@@ -253,6 +260,17 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     options.pollMs ?? 200,
     (err) => log('error', 'effect loop failed', { error: String(err) }),
   );
+
+  // An effect may run longer than its lease (an HTTP call waits up to its timeout): renewed well
+  // before it lapses, it is not claimed and performed again, here or by another process.
+  let renewal: NodeJS.Timeout | undefined;
+  const renewLeases = async (): Promise<void> => {
+    try {
+      await store.outbox.renew(owner, [...running.values()], now() + leaseMs);
+    } catch (err) {
+      log('error', 'effect lease renewal failed', { error: String(err) });
+    }
+  };
 
   const journal = async <K extends JournalPayloadKind>(
     workspaceId: string,
@@ -371,6 +389,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       for (const workspace of await store.workspaces.list()) await syncSchedules(workspace.id);
       journalLoop.start();
       effects.start();
+      renewal = setInterval(() => void renewLeases(), Math.max(1, Math.floor(leaseMs / 3)));
+      renewal.unref();
       await scheduler.start();
     },
     async stop() {
@@ -379,6 +399,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       await journalLoop.stop();
       await effects.stop();
       await Promise.allSettled([...inFlight]);
+      clearInterval(renewal);
     },
 
     async receiveMessage(workspaceId, message: InboundMessage, profile) {

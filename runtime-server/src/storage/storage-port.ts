@@ -368,6 +368,12 @@ export interface StoragePort {
     /** Leases up to `limit` due pending effects for `owner` until `leaseUntil`. */
     claim(owner: string, limit: number, now: number, leaseUntil: number): Promise<OutboxEntry[]>;
     /**
+     * Extends to `leaseUntil` the leases `owner` holds on these pending effects (those still
+     * running): an effect that outlives its lease would be claimed and performed again. Returns
+     * how many it extended; an effect finished, or claimed by another owner, is left alone.
+     */
+    renew(owner: string, effects: ReadonlyArray<{ runId: string; seq: number }>, leaseUntil: number): Promise<number>;
+    /**
      * Marks the effect done and, in the same transaction, journals its outcome as the event that
      * feeds it back to the run (a duplicate `outcome.dedupeKey` is not journaled twice) and appends
      * `message` (a send's outbound conversation message) as `messages.append` would. Resolves to the

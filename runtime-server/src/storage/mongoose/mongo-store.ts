@@ -700,6 +700,15 @@ class MongoStoreImpl implements MongoStore {
         }
         return claimed;
       }),
+    renew: (owner, effects, leaseUntil) =>
+      guard(async () => {
+        if (effects.length === 0) return 0;
+        const r = await this.#m.Outbox.updateMany(
+          { status: 'pending', leaseOwner: owner, $or: effects.map((e) => ({ runId: e.runId, seq: e.seq })) },
+          { $set: { leaseUntil } },
+        );
+        return r.modifiedCount;
+      }),
     complete: (runId, seq, result, at, outcome, message) =>
       guard(() =>
         this.tx(async (session): Promise<ConversationMessage | undefined> => {

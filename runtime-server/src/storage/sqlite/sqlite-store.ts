@@ -814,6 +814,12 @@ class SqliteStoreImpl implements SqliteStore {
       if (claimed.length > 0) await this.durable();
       return claimed;
     },
+    renew: async (owner, effects, leaseUntil) =>
+      this.#guard(() =>
+        effects.length === 0
+          ? 0
+          : this.db.transaction(() => effects.reduce((n, e) => n + this.q.renewOutbox.run(leaseUntil, e.runId, e.seq, owner).changes, 0)).immediate(),
+      ),
     // Effects finishing in the same turn of the event loop share a transaction (GroupCommit).
     complete: (runId, seq, result, at, outcome, message) =>
       this.#completions.add({ runId, seq, result, at, ...(outcome ? { outcome } : {}), ...(message ? { message } : {}) }),

@@ -210,6 +210,9 @@ export function prepareStatements(db: Db) {
          ${limitBy()})
        RETURNING *`,
     ),
+    renewOutbox: db.prepare<[number, string, number, string]>(
+      `UPDATE outbox SET lease_until = ? WHERE run_id = ? AND seq = ? AND lease_owner = ? AND status = 'pending'`,
+    ),
     outboxStatus: db.prepare<[string, number], { status: string }>(
       'SELECT status FROM outbox WHERE run_id = ? AND seq = ?',
     ),
