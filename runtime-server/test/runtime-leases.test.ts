@@ -9,6 +9,19 @@ beforeAll(async () => {
 });
 afterAll(() => env.dispose());
 
+/** A runtime of its own over the shared store, polling fast, as a second process would run. */
+function runtimeOnSharedStore(options: { leaseMs?: number } = {}) {
+  return createRuntime({
+    store: env.store,
+    catalogue: testCatalogue,
+    scheduler: createAgendaScheduler({ backend: new SqliteAgendaBackend(env.store.db), processEvery: 50 }),
+    channels: new Map([['simulator', createSimulatorChannel()]]),
+    fetch,
+    pollMs: 20,
+    ...options,
+  });
+}
+
 const echoFlow = chainFlow('echo', { id: 'any', type: 'message.received', params: {} }, [
   ['reply', 'send_text', { text: 'echo: {{trigger.message.text}}' }],
 ]);
@@ -27,14 +40,7 @@ describe('journal leases', () => {
         await env.runtime.receiveMessage(h.ws, { id: `${contact}-${i}`, channel: 'simulator', from: contact, text: `${contact} ${i}`, sentAt: 1 });
       }
     }
-    const runtime = createRuntime({
-      store: env.store,
-      catalogue: testCatalogue,
-      scheduler: createAgendaScheduler({ backend: new SqliteAgendaBackend(env.store.db), processEvery: 50 }),
-      channels: new Map([['simulator', createSimulatorChannel()]]),
-      fetch,
-      pollMs: 20,
-    });
+    const runtime = runtimeOnSharedStore();
     await runtime.start();
     try {
       await runtime.idle();
@@ -65,15 +71,7 @@ describe('effect leases', () => {
     await h.store.workspaces.updateSettings(h.ws, { allowPrivateNetwork: true });
     await h.publish(chainFlow('slow', { id: 'api', type: 'api', params: {} }, [['call', 'http_request', { method: 'GET', url }, 'success'], ['end', 'end', {}]]));
     await env.runtime.stop();
-    const runtime = createRuntime({
-      store: env.store,
-      catalogue: testCatalogue,
-      scheduler: createAgendaScheduler({ backend: new SqliteAgendaBackend(env.store.db), processEvery: 50 }),
-      channels: new Map([['simulator', createSimulatorChannel()]]),
-      fetch,
-      pollMs: 20,
-      leaseMs: 300,
-    });
+    const runtime = runtimeOnSharedStore({ leaseMs: 300 });
     await runtime.start();
     try {
       const contact = await env.store.contacts.create(h.ws, {}, [], Date.now());
