@@ -73,6 +73,11 @@ export interface AppDeps {
    * request log, metrics and problem+json error handling, and before the 404/405 fallback.
    */
   mount?: { beforeBody?(app: Application): void; afterApi?(app: Application): void };
+  /**
+   * Abort it when the server starts shutting down: waiting long polls then answer at once with what
+   * they have, so the server's drain is not held up by them (see `createDrainableServer`).
+   */
+  shutdown?: AbortSignal;
 }
 
 /**
@@ -100,6 +105,7 @@ export function createApp(deps: AppDeps): Application {
     metrics,
     config,
     now: deps.clock ?? Date.now,
+    ...(deps.shutdown ? { shutdown: deps.shutdown } : {}),
   };
 
   let document: JsonObject | undefined;

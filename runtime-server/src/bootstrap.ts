@@ -24,6 +24,11 @@ export interface ServerParts {
   logger: Logger;
   metrics: Metrics;
   demo?: DemoSeed;
+  /**
+   * Makes every waiting long poll answer now with what it has, and later ones answer at once: the
+   * first step of a graceful shutdown, so the HTTP server's drain is not held up by them.
+   */
+  endLongPolls(): void;
   /** Stops the runtime (draining in-flight effects), the retention job and the store. */
   close(): Promise<void>;
 }
@@ -115,7 +120,8 @@ export async function bootstrap(
   }
 
   await runtime.start();
-  const app = createApp({ store, runtime, catalogue, logger, metrics, config: { embedTokenSecret: config.embedTokenSecret } });
+  const shutdown = new AbortController();
+  const app = createApp({ store, runtime, catalogue, logger, metrics, config: { embedTokenSecret: config.embedTokenSecret }, shutdown: shutdown.signal });
 
   const retention = setInterval(() => {
     void (async () => {
@@ -133,7 +139,9 @@ export async function bootstrap(
     logger,
     metrics,
     ...(demo ? { demo } : {}),
+    endLongPolls: () => shutdown.abort(),
     async close() {
+      shutdown.abort();
       clearInterval(retention);
       await runtime.stop();
       await store.close();

@@ -26,6 +26,8 @@ export interface ServerConfig {
   retention: { stepLogMs: number; journalMs: number; outboxMs: number; endedRunsMs: number; everyMs: number };
   /** Let the HTTP-request node call private addresses in the demo workspace (local development). */
   demoAllowPrivateNetwork: boolean;
+  /** On SIGTERM/SIGINT, how long requests in flight may take to finish before they are cut, ms. */
+  shutdownGraceMs: number;
 }
 
 /** A setting that is present but wrong: names the variable and what it should be. */
@@ -80,5 +82,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       everyMs: int(env, 'RETENTION_EVERY_MINUTES', 15, 1) * 60_000,
     },
     demoAllowPrivateNetwork: env.DEMO_ALLOW_PRIVATE_NETWORK === '1',
+    shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10_000),
   };
 }

@@ -1,13 +1,14 @@
-import { createServer, type Server } from 'node:http';
 import { requestListener } from './app.js';
 import { answerClientError } from './http/client-error.js';
+import { createDrainableServer } from './http/graceful-close.js';
 import { bootstrap } from './bootstrap.js';
 import { ConfigError, readConfig } from './config.js';
 
 /**
  * Starts Convoflow: `npm start`. Listens on PORT (3000), seeds the demo workspace on first start
- * and prints the admin key. SIGTERM/SIGINT stop accepting requests, drain in-flight effects and
- * close the store.
+ * and prints the admin key. SIGTERM/SIGINT stop accepting connections, answer the requests in
+ * flight (long polls at once, with what they have; the rest within SHUTDOWN_GRACE_MS), then drain
+ * in-flight effects and close the store.
  */
 async function main(): Promise<void> {
   let config;
@@ -21,7 +22,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const parts = await bootstrap(config);
-  const server: Server = createServer(requestListener(parts.app)).on('clientError', answerClientError).listen(config.port, config.host);
+  const { server, drain } = createDrainableServer(requestListener(parts.app));
+  server.on('clientError', answerClientError).listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
@@ -42,10 +44,14 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     parts.logger.info({ signal }, 'shutting down');
-    server.close();
-    server.closeAllConnections();
-    parts
-      .close()
+    // Requests in flight are answered while the runtime still runs: a journaled message gets its
+    // 2xx, a cancel its outcome. Only then does the runtime stop.
+    parts.endLongPolls();
+    drain(config.shutdownGraceMs)
+      .then(({ cut }) => {
+        if (cut) parts.logger.warn({ graceMs: config.shutdownGraceMs }, 'requests still in flight were cut at the end of the shutdown grace');
+        return parts.close();
+      })
       .then(() => process.exit(0))
       .catch((err: unknown) => {
         parts.logger.error({ err }, 'shutdown failed');

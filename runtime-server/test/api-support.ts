@@ -114,6 +114,8 @@ export interface Harness {
   runs(query?: Record<string, string>): Promise<ListedRun[]>;
   /** Waits until the runtime has processed every journaled event and due effect. */
   settle(): Promise<void>;
+  /** Tells the app the server is shutting down (what server.ts does on SIGTERM). */
+  beginShutdown(): void;
 }
 
 /** One runtime for a test file: store, scheduler and runtime, started. */
@@ -199,6 +201,7 @@ async function createHarness(
     },
   });
   const metrics = createMetrics({ defaultMetrics: false });
+  const shutdown = new AbortController();
   const app = createApp({
     store,
     runtime,
@@ -208,6 +211,7 @@ async function createHarness(
     clock: now,
     config: { embedTokenSecret: EMBED_SECRET, ...config },
     ...(mount ? { mount } : {}),
+    shutdown: shutdown.signal,
   });
   const auth = (role: Role | 'other' = 'admin') => ({ authorization: `Bearer ${keys[role]}` });
   return {
@@ -233,6 +237,7 @@ async function createHarness(
       return res.body.items as ListedRun[];
     },
     settle: () => runtime.idle(),
+    beginShutdown: () => shutdown.abort(),
   };
 }
 

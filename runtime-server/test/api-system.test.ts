@@ -44,6 +44,25 @@ describe('health, readiness and metrics', () => {
     }
   });
 
+  it('should report not ready with 503 once the server is shutting down, and end long polls at once', async () => {
+    const poll = request(h.app).get('/api/simulator/messages').query({ contact: 'quiet', wait: 20_000 }).set(h.auth());
+    const answered = poll.then((res) => res);
+    await new Promise((r) => setTimeout(r, 100));
+    const started = performance.now();
+    h.beginShutdown();
+    const res = await answered;
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ items: [], after: 0 });
+    expect(performance.now() - started).toBeLessThan(5_000);
+
+    const ready = await request(h.app).get('/readyz').expect(503);
+    expect(ready.body).toEqual({ status: 'shutting_down', store: 'sqlite' });
+    // A long poll that comes in meanwhile answers at once too; the rest of the API still serves.
+    const late = await request(h.app).get('/api/simulator/messages').query({ contact: 'quiet', wait: 20_000 }).set(h.auth()).expect(200);
+    expect(late.body).toEqual({ items: [], after: 0 });
+    await request(h.app).get('/api/flows').set(h.auth()).expect(200);
+  });
+
   it('should expose request counters and duration histograms labelled by route template', async () => {
     await request(h.app).get('/api/flows/nope').set(h.auth()).expect(404);
     await request(h.app).get('/no/such/route').expect(404);

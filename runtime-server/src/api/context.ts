@@ -29,4 +29,6 @@ export interface ApiContext {
   config: ResolvedApiConfig;
   /** Epoch ms; injectable so tests can mint already-expired tokens without waiting. */
   now(): number;
+  /** Aborted when the server starts shutting down: long polls stop waiting. */
+  shutdown?: AbortSignal;
 }

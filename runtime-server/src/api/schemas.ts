@@ -404,6 +404,6 @@ export const API_SCHEMAS: Record<string, JsonSchema> = {
   Health: {
     type: 'object',
     required: ['status'],
-    properties: { status: { type: 'string', enum: ['ok', 'unavailable'] }, store: { type: 'string' } },
+    properties: { status: { type: 'string', enum: ['ok', 'unavailable', 'shutting_down'] }, store: { type: 'string' } },
   },
 };

@@ -95,7 +95,7 @@ export function simulatorRoutes(ctx: ApiContext): RouteSpec[] {
 
 /**
  * The contact's replies after `after`; when there are none and `waitMs` > 0 (bounded by the server),
- * holds until one is announced, the wait ends or the client goes away.
+ * holds until one is announced, the wait ends, the client goes away or the server shuts down.
  */
 async function readTranscript(
   ctx: ApiContext,
@@ -110,12 +110,16 @@ async function readTranscript(
   // A real monotonic clock, not ctx.now: that one stamps records and may be frozen in tests.
   const deadline = performance.now() + Math.min(waitMs, ctx.config.simulatorMaxWaitMs);
   let items = await runtime.simulatorTranscript(workspaceId, contact, after);
-  // `call.signal` is read only when the call waits: building it costs a listener per request.
-  while (waiter && items.length === 0 && performance.now() < deadline && !call.signal.aborted) {
+  if (!waiter || items.length > 0) return { items, after: items.at(-1)?.seq ?? after };
+  // The wait ends early when the client goes away or the server shuts down (it then answers with
+  // what it has). `call.signal` is read only here: building it costs a listener per request.
+  const stops = ctx.shutdown ? [call.signal, ctx.shutdown] : [call.signal];
+  const stopped = () => stops.some((s) => s.aborted);
+  while (items.length === 0 && performance.now() < deadline && !stopped()) {
     // Replies are announced (see onMessageStored); this re-read is the safety net.
     const pollMs = ctx.config.simulatorPollMs * FALLBACK_POLL_FACTOR;
-    await waiter.wait(Math.min(pollMs, Math.max(1, deadline - performance.now())), call.signal);
-    if (call.signal.aborted) break; // the client went away
+    await waiter.wait(Math.min(pollMs, Math.max(1, deadline - performance.now())), stops);
+    if (stopped()) break;
     items = await runtime.simulatorTranscript(workspaceId, contact, after);
   }
   return { items, after: items.at(-1)?.seq ?? after };
@@ -128,8 +132,8 @@ async function readTranscript(
 const FALLBACK_POLL_FACTOR = 10;
 
 interface ReplyWaiter {
-  /** Resolves when a reply was announced (since the last wait), after `ms`, or on abort. */
-  wait(ms: number, signal: AbortSignal): Promise<void>;
+  /** Resolves when a reply was announced (since the last wait), after `ms`, or when any signal aborts. */
+  wait(ms: number, signals: AbortSignal[]): Promise<void>;
   close(): void;
 }
 
@@ -144,7 +148,7 @@ function replyWaiter(runtime: RuntimePort, workspaceId: string, contact: string,
     wake?.();
   });
   return {
-    wait(ms: number, signal: AbortSignal): Promise<void> {
+    wait(ms: number, signals: AbortSignal[]): Promise<void> {
       if (signalled) {
         signalled = false;
         return Promise.resolve();
@@ -152,13 +156,13 @@ function replyWaiter(runtime: RuntimePort, workspaceId: string, contact: string,
       return new Promise<void>((resolve) => {
         const done = (): void => {
           clearTimeout(timer);
-          signal.removeEventListener('abort', done);
+          for (const signal of signals) signal.removeEventListener('abort', done);
           wake = undefined;
           signalled = false;
           resolve();
         };
         const timer = setTimeout(done, ms);
-        signal.addEventListener('abort', done, { once: true });
+        for (const signal of signals) signal.addEventListener('abort', done, { once: true });
         wake = done;
       });
     },

@@ -19,13 +19,17 @@ export function systemRoutes(ctx: ApiContext, openApiDocument: () => JsonObject)
       method: 'get',
       path: '/readyz',
       operationId: 'readiness',
-      summary: 'Readiness: the store answers',
+      summary: 'Readiness: the store answers and the server is not shutting down',
       tag,
       responses: {
         200: { description: 'Ready', schema: 'Health' },
-        503: { description: 'The store does not answer', schema: 'Health' },
+        503: { description: 'The store does not answer, or the server is shutting down', schema: 'Health' },
       },
       handle: async () => {
+        // A load balancer still probing over a kept-alive connection learns to send no more.
+        if (ctx.shutdown?.aborted) {
+          return { status: 503, body: { status: 'shutting_down', store: ctx.store.kind }, headers: { 'Cache-Control': 'no-store' } };
+        }
         try {
           await ctx.store.workspaces.get('readyz-probe');
           return { status: 200, body: { status: 'ok', store: ctx.store.kind }, headers: { 'Cache-Control': 'no-store' } };
