@@ -23,7 +23,7 @@ export interface ServerConfig {
   leaseMs: number;
   /** How long a dead process's locked timers wait before another process fires them, ms. */
   schedulerLockLifetimeMs: number;
-  retention: { stepLogMs: number; journalMs: number; outboxMs: number; endedRunsMs: number; everyMs: number };
+  retention: { stepLogMs: number; journalMs: number; outboxMs: number; endedRunsMs: number; messagesMs: number; everyMs: number };
   /** Let the HTTP-request node call private addresses in the demo workspace (local development). */
   demoAllowPrivateNetwork: boolean;
   /** On SIGTERM/SIGINT, how long requests in flight may take to finish before they are cut, ms. */
@@ -79,6 +79,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       journalMs: int(env, 'RETENTION_JOURNAL_DAYS', 7) * DAY,
       outboxMs: int(env, 'RETENTION_OUTBOX_DAYS', 7) * DAY,
       endedRunsMs: int(env, 'RETENTION_RUNS_DAYS', 90) * DAY,
+      messagesMs: int(env, 'RETENTION_MESSAGES_DAYS', 365) * DAY,
       everyMs: int(env, 'RETENTION_EVERY_MINUTES', 15, 1) * 60_000,
     },
     demoAllowPrivateNetwork: env.DEMO_ALLOW_PRIVATE_NETWORK === '1',

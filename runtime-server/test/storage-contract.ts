@@ -737,7 +737,7 @@ export function describeStorageContract(
 
     describe('prune', () => {
       const DAY = 86_400_000;
-      const policy = { stepLogMs: 7 * DAY, journalMs: 2 * DAY, outboxMs: 3 * DAY, endedRunsMs: 30 * DAY };
+      const policy = { stepLogMs: 7 * DAY, journalMs: 2 * DAY, outboxMs: 3 * DAY, endedRunsMs: 30 * DAY, messagesMs: 60 * DAY };
       const now = 100 * DAY;
 
       it('should remove only what the policy lets go', async () => {
@@ -772,8 +772,18 @@ export function describeStorageContract(
         await store.journal.markProcessed('j-new', now - DAY);
         await store.journal.append(journalInput('j-pending', 'K4', now - 50 * DAY));
 
+        // Messages go oldest first in the order they were stored, up to the first one still kept:
+        // the straggler, stamped old but stored after a recent one, waits for a later prune.
+        const stored = async (key: string, at: number) => store.messages.append(sentMessage({ idempotencyKey: key, at }));
+        await stored('m-ancient', now - 90 * DAY);
+        await stored('m-old', now - 70 * DAY);
+        await stored('m-recent', now - 10 * DAY);
+        await stored('m-straggler', now - 80 * DAY);
+        await stored('m-new', now - DAY);
+
         const report = await store.prune(policy, now);
-        expect(report).toEqual({ runs: 1, stepLog: 2, journal: 2, outbox: 2 });
+        expect(report).toEqual({ runs: 1, stepLog: 2, journal: 2, outbox: 2, messages: 2 });
+        expect((await store.messages.list('ws', 'c1')).map((m) => m.idempotencyKey)).toEqual(['m-recent', 'm-straggler', 'm-new']);
 
         expect(await store.runs.get('ws', 'ancient')).toBeUndefined();
         expect(await store.runs.stepLog('ancient')).toEqual([]);
@@ -790,7 +800,16 @@ export function describeStorageContract(
         expect((await store.journal.append(journalInput('j-new-again', 'K3', now, 'j-new'))).inserted).toBe(false);
         expect((await store.journal.append(journalInput('j-old-again', 'K1', now, 'j-old'))).inserted).toBe(true);
 
-        expect(await store.prune(policy, now)).toEqual({ runs: 0, stepLog: 0, journal: 0, outbox: 0 });
+        expect(await store.prune(policy, now)).toEqual({ runs: 0, stepLog: 0, journal: 0, outbox: 0, messages: 0 });
+      });
+
+      it('should keep messages for good when the policy names no message retention', async () => {
+        await store.messages.append(sentMessage({ idempotencyKey: 'm-ancient', at: 1 }));
+        const { messagesMs: _kept, ...noMessages } = policy;
+        expect((await store.prune(noMessages, now)).messages).toBe(0);
+        expect((await store.messages.list('ws', 'c1')).map((m) => m.idempotencyKey)).toEqual(['m-ancient']);
+        expect((await store.prune(policy, now)).messages).toBe(1);
+        expect(await store.messages.list('ws', 'c1')).toEqual([]);
       });
     });
   });
@@ -853,7 +872,6 @@ export function stepLog(stepNo: number, status: StoredRunStatus) {
   };
 }
 
-/** A sendMessage effect with this seq. */
 /** What run-1's send #1 stored in the conversation (override any field). */
 export function sentMessage(over: Partial<Omit<ConversationMessage, 'seq'>> = {}): Omit<ConversationMessage, 'seq'> {
   return {
@@ -870,6 +888,7 @@ export function sentMessage(over: Partial<Omit<ConversationMessage, 'seq'>> = {}
   };
 }
 
+/** A sendMessage effect with this seq. */
 export function sendEffect(seq: number): Effect {
   return { type: 'sendMessage', seq, nodeId: 'n1', message: { kind: 'text', text: `hello ${seq}` } } as Effect;
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSqliteStore } from '../src/storage/sqlite/sqlite-store.js';
-import { journalInput, runRecord, sendEffect, stepCommit, stepLog } from './storage-contract.js';
+import { journalInput, runRecord, sendEffect, sentMessage, stepCommit, stepLog } from './storage-contract.js';
 
 const fileSize = (file: string): number =>
   statSync(file).size + (existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0);
@@ -19,7 +19,7 @@ describe('sqlite retention', () => {
     const store = createSqliteStore({ file, synchronous: 'NORMAL' });
     await store.migrate();
     await store.leases.acquire('L', 'p', 0, Number.MAX_SAFE_INTEGER);
-    const policy = { stepLogMs: 0, journalMs: 0, outboxMs: 0, endedRunsMs: 0 };
+    const policy = { stepLogMs: 0, journalMs: 0, outboxMs: 0, endedRunsMs: 0, messagesMs: 0 };
     const padding = 'x'.repeat(2000);
 
     let clock = 1;
@@ -36,12 +36,17 @@ describe('sqlite retention', () => {
             stepLogs: [{ ...stepLog(0, 'done'), runId: id, at }],
             effects: [sendEffect(1)],
             journalEntryId: `j-${c}-${i}`,
+            // The conversation grows with every run too: the message in and the reply out.
+            messages: [
+              sentMessage({ direction: 'inbound', runId: id, idempotencyKey: `in-${id}`, message: { kind: 'text', text: padding }, at }),
+              sentMessage({ runId: id, idempotencyKey: `${id}:1`, message: { kind: 'text', text: padding }, at }),
+            ],
           }),
         );
         await store.outbox.complete(id, 1, { padding }, at);
       }
       const report = await store.prune(policy, clock + 1);
-      expect(report).toEqual({ runs: 200, stepLog: 200, journal: 200, outbox: 200 });
+      expect(report).toEqual({ runs: 200, stepLog: 200, journal: 200, outbox: 200, messages: 400 });
       await store.vacuum();
     };
 
@@ -50,7 +55,7 @@ describe('sqlite retention', () => {
     for (let c = 3; c < 15; c++) await cycle(c);
     const after = fileSize(file);
 
-    // Each cycle writes ~1.6 MB; without pruning 12 more cycles would add ~19 MB.
+    // Each cycle writes ~2.4 MB; without pruning 12 more cycles would add ~29 MB.
     expect(after).toBeLessThanOrEqual(settled * 1.25);
     expect(after).toBeLessThan(2 * 1024 * 1024);
     expect(await store.runs.countByStatus()).toEqual({ running: 0, waiting: 0, done: 0, failed: 0, cancelled: 0 });

@@ -239,6 +239,12 @@ export interface RetentionPolicy {
   outboxMs: number;
   /** Ended runs older than this are deleted with their logs. */
   endedRunsMs: number;
+  /**
+   * Conversation messages (inbound and outbound) stored longer ago than this are deleted; absent,
+   * they are kept for good. Taken oldest first in the order they were stored, up to the first one
+   * still inside the window.
+   */
+  messagesMs?: number;
 }
 
 export interface PruneReport {
@@ -246,6 +252,7 @@ export interface PruneReport {
   journal: number;
   outbox: number;
   runs: number;
+  messages: number;
 }
 
 export interface Page<T> {

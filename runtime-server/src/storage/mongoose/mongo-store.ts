@@ -838,10 +838,10 @@ class MongoStoreImpl implements MongoStore {
       }),
   };
 
-  /** Same policy as the SQLite store: finished journal/outbox entries, whole step logs of ended runs, ended runs. */
+  /** Same policy as the SQLite store: finished journal/outbox entries, whole step logs of ended runs, ended runs, old messages. */
   prune(policy: RetentionPolicy, now: number): Promise<PruneReport> {
     return guard(async () => {
-      const report: PruneReport = { stepLog: 0, journal: 0, outbox: 0, runs: 0 };
+      const report: PruneReport = { stepLog: 0, journal: 0, outbox: 0, runs: 0, messages: 0 };
       report.journal = await this.drain(this.#m.Journal, { status: { $ne: 'pending' }, processedAt: { $lt: now - policy.journalMs } });
       report.outbox = await this.drain(this.#m.Outbox, { status: { $ne: 'pending' }, completedAt: { $lt: now - policy.outboxMs } });
       for (;;) {
@@ -859,6 +859,21 @@ class MongoStoreImpl implements MongoStore {
         const ids = runs.map((r) => r._id);
         report.stepLog += (await this.#m.StepLog.deleteMany({ runId: { $in: ids } })).deletedCount;
         await this.#m.Run.updateMany({ _id: { $in: ids } }, { $set: { logsPruned: true } });
+      }
+      if (policy.messagesMs !== undefined) {
+        // As on SQLite: from the oldest seq up to the first message still inside the window. A message
+        // committing meanwhile got its seq now, above every seq in the range, so it is never taken.
+        const cutoff = now - policy.messagesMs;
+        for (;;) {
+          const front = await this.#m.Message.find({}, { seq: 1, at: 1 }).sort({ seq: 1 }).limit(PRUNE_BATCH).lean<{ seq: number; at: number }[]>();
+          let last: number | undefined;
+          for (const m of front) {
+            if (m.at >= cutoff) break;
+            last = m.seq;
+          }
+          if (last === undefined) break;
+          report.messages += (await this.#m.Message.deleteMany({ seq: { $lte: last } })).deletedCount;
+        }
       }
       return report;
     });

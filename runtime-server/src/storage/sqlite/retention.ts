@@ -16,14 +16,17 @@ const RUN_BATCH = 50;
  * - outbox entries that finished (done or failed) before `now - outboxMs`;
  * - the whole step log of every run that ended before `now - stepLogMs` (a run keeps all of its log
  *   or none of it, so a long run that ended recently is never shown half-logged);
- * - runs that ended before `now - endedRunsMs`, with their step logs.
+ * - runs that ended before `now - endedRunsMs`, with their step logs;
+ * - with `messagesMs`, conversation messages stored before `now - messagesMs`: read from the front
+ *   of the table (the oldest seq) up to the first one still inside the window, and deleted as a
+ *   range of seq, so a round costs what it deletes, not a scan of the whole table.
  *
  * Pending journal and outbox entries, and runs that have not ended, are never touched. Between
  * batches it yields to the event loop, so this process's own commits interleave too.
  * @internal
  */
 export async function pruneSqlite(db: Database.Database, policy: RetentionPolicy, now: number): Promise<PruneReport> {
-  const report: PruneReport = { stepLog: 0, journal: 0, outbox: 0, runs: 0 };
+  const report: PruneReport = { stepLog: 0, journal: 0, outbox: 0, runs: 0, messages: 0 };
 
   const journalBatch = db.prepare<[number, number]>(
     `DELETE FROM journal WHERE seq IN (
@@ -67,6 +70,19 @@ export async function pruneSqlite(db: Database.Database, policy: RetentionPolicy
   });
   await drain(db, () => logsBatch.immediate(now - policy.stepLogMs));
 
+  if (policy.messagesMs !== undefined) {
+    const cutoff = now - policy.messagesMs;
+    const front = db.prepare<[number], { seq: number; at: number }>(`SELECT seq, at FROM messages ORDER BY seq ${limitBy()}`);
+    const deleteThrough = db.prepare<[number]>('DELETE FROM messages WHERE seq <= ?');
+    report.messages = await drain(db, () => {
+      let last: number | undefined;
+      for (const row of front.all(PRUNE_BATCH)) {
+        if (row.at >= cutoff) break;
+        last = row.seq;
+      }
+      return last === undefined ? 0 : deleteThrough.run(last).changes;
+    });
+  }
   return report;
 }
 

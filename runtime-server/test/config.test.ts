@@ -1,0 +1,36 @@
+import { ConfigError, readConfig } from '../src/config.js';
+
+const DAY = 86_400_000;
+
+describe('readConfig', () => {
+  it('should default the shutdown grace and every retention window', () => {
+    const config = readConfig({});
+    expect(config.shutdownGraceMs).toBe(10_000);
+    expect(config.retention).toEqual({
+      stepLogMs: 30 * DAY,
+      journalMs: 7 * DAY,
+      outboxMs: 7 * DAY,
+      endedRunsMs: 90 * DAY,
+      messagesMs: 365 * DAY,
+      everyMs: 15 * 60_000,
+    });
+  });
+
+  it('should read the settings it is given', () => {
+    const config = readConfig({ SHUTDOWN_GRACE_MS: '0', RETENTION_MESSAGES_DAYS: '30', RETENTION_RUNS_DAYS: '1' });
+    expect(config.shutdownGraceMs).toBe(0);
+    expect(config.retention.messagesMs).toBe(30 * DAY);
+    expect(config.retention.endedRunsMs).toBe(DAY);
+  });
+
+  it.each([
+    ['SHUTDOWN_GRACE_MS', '-1'],
+    ['SHUTDOWN_GRACE_MS', '2.5'],
+    ['RETENTION_MESSAGES_DAYS', 'forever'],
+    ['RETENTION_EVERY_MINUTES', '0'],
+    ['LEASE_MS', '10'],
+  ])('should refuse %s=%s naming the variable', (name, value) => {
+    expect(() => readConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => readConfig({ [name]: value })).toThrow(new RegExp(`^${name}: expected an integer >= \\d+, got "${value}"$`));
+  });
+});
