@@ -1,4 +1,5 @@
-import { toProblem } from '../src/http/error-handler.js';
+import { problemHeaders, toProblem } from '../src/http/error-handler.js';
+import { HttpProblem } from '../src/http/problem.js';
 import { StorageError } from '../src/storage/errors.js';
 
 describe('toProblem', () => {
@@ -30,5 +31,25 @@ describe('toProblem', () => {
       instance: '/api/runs',
       requestId: 'req-1',
     });
+  });
+
+  it('should answer a full disk with 503 and ask the client to come back, whichever layer noticed it', () => {
+    const full = "The server's storage is full, so nothing was written; retry later.";
+    const mapped = toProblem(new StorageError('FULL', 'The disk holding the SQLite database is full'), '/api/hooks/a/b/c');
+    expect(mapped).toMatchObject({ status: 503, type: 'https://convoflow.dev/problems/unavailable', detail: full });
+    const raw = Object.assign(new Error('database or disk is full'), { name: 'SqliteError', code: 'SQLITE_FULL' });
+    expect(toProblem(raw, '/x')).toMatchObject({ status: 503, detail: full });
+    expect(problemHeaders(raw, toProblem(raw, '/x'))).toEqual({ 'Retry-After': '5' });
+  });
+});
+
+describe('problemHeaders', () => {
+  it('should keep an HttpProblem\'s own headers and add none to other 4xx and 5xx', () => {
+    const limited = new HttpProblem(429, 'rate-limited', 'Slow down.', { headers: { 'Retry-After': '60' } });
+    expect(problemHeaders(limited, limited.toDocument('/x'))).toEqual({ 'Retry-After': '60' });
+    const crash = new TypeError('x is undefined');
+    expect(problemHeaders(crash, toProblem(crash, '/x'))).toBeUndefined();
+    const busy = new StorageError('BUSY', 'locked');
+    expect(problemHeaders(busy, toProblem(busy, '/x'))).toEqual({ 'Retry-After': '5' });
   });
 });

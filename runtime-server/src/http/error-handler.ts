@@ -7,14 +7,27 @@ import { requestIdOf } from './request-context.js';
 /** Content type of every error response. */
 export const PROBLEM_JSON = 'application/problem+json';
 
+const STORAGE_FULL = 'The server\'s storage is full, so nothing was written; retry later.';
+/** Seconds a client is asked to wait after a 503 (the store busy, unreachable or full). */
+const RETRY_AFTER_S = '5';
+
+/**
+ * The headers of the response that carries `problem`: an HttpProblem's own, and on a 503 a
+ * `Retry-After`, which webhook senders and channel providers honour before delivering again.
+ */
+export function problemHeaders(err: unknown, problem: ProblemDocument): Record<string, string> | undefined {
+  if (err instanceof HttpProblem) return err.headers;
+  return problem.status === 503 ? { 'Retry-After': RETRY_AFTER_S } : undefined;
+}
+
 /**
  * Maps anything thrown to a problem document. Pure apart from reading the error.
  *
  * - HttpProblem: as thrown.
  * - body-parser errors: malformed JSON 400, too large 413, unsupported charset/encoding 415.
  * - a path parameter the router cannot percent-decode: 400 naming `path`.
- * - StorageError codes: NOT_FOUND 404, CONFLICT 409, BAD_CURSOR 422, BUSY/UNAVAILABLE/NOT_MIGRATED 503
- *   (and raw SQLite unique-constraint / busy errors alike).
+ * - StorageError codes: NOT_FOUND 404, CONFLICT 409, BAD_CURSOR 422, BUSY/UNAVAILABLE/NOT_MIGRATED/FULL 503
+ *   (and raw SQLite unique-constraint / busy / full errors alike).
  * - anything else: 500 with a generic detail (the error itself goes to the log only).
  */
 export function toProblem(err: unknown, instance: string, requestId?: string): ProblemDocument {
@@ -49,6 +62,8 @@ export function toProblem(err: unknown, instance: string, requestId?: string): P
       case 'UNAVAILABLE':
       case 'NOT_MIGRATED':
         return problemDocument(503, 'unavailable', 'The store is unavailable; retry shortly.', instance, extra);
+      case 'FULL':
+        return problemDocument(503, 'unavailable', STORAGE_FULL, instance, extra);
     }
   }
   // A raw driver error that escaped the store's own mapping (seen under jest, where a second module
@@ -60,6 +75,7 @@ export function toProblem(err: unknown, instance: string, requestId?: string): P
     if (e.code.startsWith('SQLITE_BUSY') || e.code.startsWith('SQLITE_LOCKED')) {
       return problemDocument(503, 'unavailable', 'The store is busy; retry shortly.', instance, extra);
     }
+    if (e.code === 'SQLITE_FULL') return problemDocument(503, 'unavailable', STORAGE_FULL, instance, extra);
   }
   const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 500;
   // The router decodes path parameters before any handler runs; `%ZZ` fails there.
@@ -100,6 +116,6 @@ export function errorHandler(logger: Logger) {
     }
     const problem = toProblem(err, req.path, requestIdOf(res));
     if (problem.status >= 500) logger.error({ err, reqId: requestIdOf(res), path: req.path }, 'request error');
-    sendProblem(res, problem, err instanceof HttpProblem ? err.headers : undefined);
+    sendProblem(res, problem, problemHeaders(err, problem));
   };
 }

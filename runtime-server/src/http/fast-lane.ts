@@ -3,8 +3,7 @@ import { parse as parseQuery } from 'node:querystring';
 import bytes from 'bytes';
 import type { JsonSchema } from '@convoflow/engine';
 import type { Logger } from '../observability/logger.js';
-import { toProblem, writeProblem } from './error-handler.js';
-import { HttpProblem } from './problem.js';
+import { problemHeaders, toProblem, writeProblem } from './error-handler.js';
 import { contentLength, objectSchema, prepareCall, type MountDeps } from './mount-route.js';
 import { requestIdOf, setRequestRoute, trackRequest, type RequestContextDeps } from './request-context.js';
 import type { Reply, RouteSpec } from './route.js';
@@ -83,7 +82,7 @@ function fail(res: ServerResponse, err: unknown, path: string, logger: Logger): 
   }
   const problem = toProblem(err, path, requestIdOf(res));
   if (problem.status >= 500) logger.error({ err, reqId: requestIdOf(res), path }, 'request error');
-  writeProblem(res, problem, err instanceof HttpProblem ? err.headers : undefined);
+  writeProblem(res, problem, problemHeaders(err, problem));
 }
 
 /** `application/json` or `application/*+json`, as `jsonBody` accepts them. */

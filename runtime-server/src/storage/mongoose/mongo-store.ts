@@ -96,8 +96,10 @@ export function createMongoStore(options: MongoStoreOptions): MongoStore {
   return new MongoStoreImpl(connection, options);
 }
 
-const isDuplicateKey = (err: unknown): boolean =>
-  typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+const errorCode = (err: unknown): unknown => (typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined);
+const isDuplicateKey = (err: unknown): boolean => errorCode(err) === 11000;
+/** MongoDB's OutOfDiskSpace. */
+const isDiskFull = (err: unknown): boolean => errorCode(err) === 14031;
 
 /** Maps driver errors to StorageError codes; lets StorageErrors through. */
 async function guard<T>(fn: () => Promise<T>): Promise<T> {
@@ -106,6 +108,7 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof StorageError) throw err;
     if (isDuplicateKey(err)) throw new StorageError('CONFLICT', (err as Error).message, { cause: err });
+    if (isDiskFull(err)) throw new StorageError('FULL', (err as Error).message, { cause: err });
     if (err instanceof mongoose.mongo.MongoNetworkError || err instanceof mongoose.mongo.MongoServerSelectionError) {
       throw new StorageError('UNAVAILABLE', (err as Error).message, { cause: err });
     }

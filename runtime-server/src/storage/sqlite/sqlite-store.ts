@@ -213,6 +213,9 @@ function toStorageError(err: unknown): unknown {
     if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
       return new StorageError('CONFLICT', String(message), { cause: err });
     }
+    if (code === 'SQLITE_FULL') {
+      return new StorageError('FULL', `The disk holding the SQLite database is full: ${String(message)}`, { cause: err });
+    }
     if (/no such table/.test(String(message))) {
       return new StorageError('NOT_MIGRATED', 'The SQLite store was used before migrate()', { cause: err });
     }
