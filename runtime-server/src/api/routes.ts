@@ -10,6 +10,7 @@ import { hookRoutes } from './hooks.routes.js';
 import { runRoutes } from './runs.routes.js';
 import { simulatorRoutes } from './simulator.routes.js';
 import { systemRoutes } from './system.routes.js';
+import { workspaceRoutes } from './workspace.routes.js';
 
 /** Every route of the API, in mounting order. */
 export function apiRoutes(ctx: ApiContext, openApiDocument: () => JsonObject): RouteSpec[] {
@@ -19,6 +20,7 @@ export function apiRoutes(ctx: ApiContext, openApiDocument: () => JsonObject): R
     ...runRoutes(ctx),
     ...catalogueRoutes(ctx),
     ...contactRoutes(ctx),
+    ...workspaceRoutes(ctx),
     ...apiKeyRoutes(ctx),
     ...embedTokenRoutes(ctx),
     ...hookRoutes(ctx),

@@ -401,6 +401,45 @@ export const API_SCHEMAS: Record<string, JsonSchema> = {
   },
 
   WebhookBody: { type: 'object', description: 'Any JSON object; becomes `trigger.body` in the run.' },
+  WorkspaceSettings: {
+    type: 'object',
+    required: ['interruptKeywords', 'allowPrivateNetwork', 'timezone'],
+    properties: {
+      interruptKeywords: {
+        type: 'array',
+        items: { type: 'string' },
+        description: 'Words that end or redirect a waiting run, in flows that honour them (matched ignoring case and width).',
+      },
+      allowPrivateNetwork: { type: 'boolean', description: 'Lets HTTP-request nodes call private, loopback and link-local addresses.' },
+      timezone: { type: 'string', description: 'IANA time zone of the workspace.' },
+    },
+  },
+  Workspace: {
+    type: 'object',
+    required: ['workspace'],
+    properties: {
+      workspace: {
+        type: 'object',
+        required: ['id', 'name', 'createdAt', 'settings'],
+        properties: { id: { type: 'string' }, name: { type: 'string' }, createdAt: { type: 'integer' }, settings: ref('WorkspaceSettings') },
+      },
+    },
+  },
+  UpdateWorkspaceSettingsRequest: {
+    type: 'object',
+    additionalProperties: false,
+    minProperties: 1,
+    description: 'The settings to change; the others keep their values.',
+    properties: {
+      interruptKeywords: {
+        type: 'array',
+        maxItems: 50,
+        items: { type: 'string', minLength: 1, maxLength: 64, pattern: '\\S' },
+      },
+      allowPrivateNetwork: { type: 'boolean' },
+      timezone: { type: 'string', minLength: 1, maxLength: 64, description: 'An IANA time zone, such as Europe/Berlin.' },
+    },
+  },
   Health: {
     type: 'object',
     required: ['status'],

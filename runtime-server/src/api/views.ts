@@ -1,4 +1,4 @@
-import type { ApiKeyRecord, ContactRecord, FlowRecord, FlowVersionRecord, RunRecord, StepLogEntry } from '../storage/storage-port.js';
+import type { ApiKeyRecord, ContactRecord, FlowRecord, FlowVersionRecord, RunRecord, StepLogEntry, Workspace } from '../storage/storage-port.js';
 import { HttpProblem } from '../http/problem.js';
 
 /**
@@ -56,6 +56,13 @@ export const apiKeyView = (k: ApiKeyRecord) => ({
   prefix: k.prefix,
   createdAt: k.createdAt,
   ...(k.revokedAt !== undefined ? { revokedAt: k.revokedAt } : {}),
+});
+
+export const workspaceView = (w: Workspace) => ({
+  id: w.id,
+  name: w.name,
+  createdAt: w.createdAt,
+  settings: { interruptKeywords: w.settings.interruptKeywords, allowPrivateNetwork: w.settings.allowPrivateNetwork, timezone: w.settings.timezone },
 });
 
 /** The ETag of a flow draft: its revision, quoted. */

@@ -20,7 +20,9 @@ export type Permission =
   | 'catalogue:read'
   | 'simulator:use'
   | 'apiKeys:manage'
-  | 'embedTokens:create';
+  | 'embedTokens:create'
+  | 'workspace:read'
+  | 'workspace:manage';
 
 const EVERYTHING: readonly Permission[] = [
   'flows:read',
@@ -37,14 +39,16 @@ const EVERYTHING: readonly Permission[] = [
   'simulator:use',
   'apiKeys:manage',
   'embedTokens:create',
+  'workspace:read',
+  'workspace:manage',
 ];
 
 const GRANTS: Record<Role, ReadonlySet<Permission>> = {
   admin: new Set(EVERYTHING),
-  team_admin: new Set(EVERYTHING.filter((p) => p !== 'apiKeys:manage' && p !== 'embedTokens:create')),
+  team_admin: new Set(EVERYTHING.filter((p) => p !== 'apiKeys:manage' && p !== 'embedTokens:create' && p !== 'workspace:manage')),
   staff: new Set(
     EVERYTHING.filter(
-      (p) => !['flows:publish', 'flows:delete', 'flows:rollback', 'apiKeys:manage', 'embedTokens:create'].includes(p),
+      (p) => !['flows:publish', 'flows:delete', 'flows:rollback', 'apiKeys:manage', 'embedTokens:create', 'workspace:manage'].includes(p),
     ),
   ),
 };
@@ -53,7 +57,7 @@ const GRANTS: Record<Role, ReadonlySet<Permission>> = {
  * Whether a role holds a permission. Pure.
  *
  * Staff cannot publish, delete flows, roll back or manage API keys; team admins cannot manage API
- * keys or mint embed tokens; admins can do everything in their workspace.
+ * keys, mint embed tokens or change workspace settings; admins can do everything in their workspace.
  *
  * @example
  * can('staff', 'flows:publish'); // false

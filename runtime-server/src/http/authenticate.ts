@@ -60,12 +60,13 @@ export async function authenticate(
 
 /**
  * Throws a 403 HttpProblem unless the caller's role holds the permission. Embed tokens (designer
- * sessions) never manage API keys or mint further tokens, whatever their role.
+ * sessions) never manage API keys, mint further tokens or change workspace settings (one of which
+ * opens private networks to HTTP nodes), whatever their role.
  */
 export function authorize(auth: AuthContext, permission: Permission): void {
-  const credentialAdmin = permission === 'apiKeys:manage' || permission === 'embedTokens:create';
+  const credentialAdmin = permission === 'apiKeys:manage' || permission === 'embedTokens:create' || permission === 'workspace:manage';
   if (credentialAdmin && auth.via === 'embed_token') {
-    throw new HttpProblem(403, 'forbidden', 'Embed tokens cannot manage credentials; use an admin API key.');
+    throw new HttpProblem(403, 'forbidden', 'Embed tokens cannot manage credentials or workspace settings; use an admin API key.');
   }
   if (!can(auth.role, permission)) {
     throw new HttpProblem(403, 'forbidden', `The role ${auth.role} may not do this (needs ${permission}).`);

@@ -460,6 +460,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
 
     flowsChanged: syncSchedules,
 
+    workspaceChanged(workspaceId) {
+      workspaces.invalidate(workspaceId);
+    },
+
     async cancelRun(workspaceId, runId, reason) {
       const run = await store.runs.get(workspaceId, runId);
       if (!run) throw new Error(`Run ${runId} does not exist`);

@@ -64,6 +64,8 @@ export interface RuntimePort {
    * store no longer lists, so its schedules are removed too.
    */
   flowsChanged(workspaceId: string, deletedFlowId?: string): Promise<void>;
+  /** A workspace's settings changed: this process reads them again at once (others within a second). */
+  workspaceChanged(workspaceId: string): void;
   /** Cancels a run that has not ended; cancels its timers. */
   cancelRun(workspaceId: string, runId: string, reason: string): Promise<RunRecord>;
   /** Re-runs a failed run from the node that failed, with the state it had there. */
