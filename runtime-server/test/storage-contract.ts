@@ -676,6 +676,8 @@ export function describeStorageContract(
         expect(await store.messages.storedAfter(0, 10)).toEqual([ref(first), ref(second), ref(third)]);
         expect(await store.messages.storedAfter(first.seq, 1)).toEqual([ref(second)]);
         expect(await store.messages.storedAfter(third.seq, 10)).toEqual([]);
+        // A limit of 0 is nothing (to MongoDB, limit(0) would be everything).
+        expect(await store.messages.storedAfter(0, 0)).toEqual([]);
       });
     });
 

@@ -74,3 +74,26 @@ d('mongo store: two connections on one database', () => {
     expect(results[0].entry).toEqual(results[1].entry);
   });
 });
+
+// Needs no server: what an operator sees when MONGODB_URI points at nothing.
+describe('mongo store with no server at the address', () => {
+  it('should fail migrate() with StorageError UNAVAILABLE, not a raw driver error', async () => {
+    const port = await closedPort();
+    const store = createMongoStore({ uri: `mongodb://127.0.0.1:${port}/?serverSelectionTimeoutMS=300` });
+    try {
+      await expect(store.migrate()).rejects.toMatchObject({ name: 'StorageError', code: 'UNAVAILABLE', message: expect.stringContaining(`127.0.0.1:${port}`) });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+/** A loopback port nothing listens on: one the kernel just handed out and took back. */
+async function closedPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

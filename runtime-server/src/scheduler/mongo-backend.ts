@@ -21,6 +21,22 @@ export function createMongoSchedulerBackend(uri: string, options: { collection?:
 }
 
 class TimerMongoBackend extends MongoBackend implements TimerStoreProvider {
+  /**
+   * Adds the index agenda does not create: one job per (name, data.key). Timers and schedules are
+   * saved as upserts on that pair, which without a unique index are not atomic (two processes
+   * scheduling one timer could both insert, and it would fire twice), and cancelling by key would
+   * scan every job of the name. SQLite's backend has the same pair unique (agenda_jobs_unique).
+   */
+  override async connect(): Promise<void> {
+    await super.connect();
+    const repo = this.repository;
+    if (!(repo instanceof MongoJobRepository)) throw new Error('MongoDB timer store: unexpected repository');
+    await repo.collection.createIndex(
+      { name: 1, 'data.key': 1 },
+      { name: 'convoflow_job_key', unique: true, partialFilterExpression: { 'data.key': { $exists: true } } },
+    );
+  }
+
   timerStore(jobName: string): TimerStore {
     const repo = this.repository;
     if (!(repo instanceof MongoJobRepository)) throw new Error('MongoDB timer store: unexpected repository');
@@ -54,6 +70,16 @@ class MongoTimerStore implements TimerStore {
   }
 
   async schedule(timerId: string, dueAt: number, payload: JsonObject, owner: string): Promise<void> {
+    try {
+      await this.saveOnce(timerId, dueAt, payload, owner);
+    } catch (err) {
+      // Another process inserted the same timer between this upsert's match and its insert: the
+      // unique key kept one, which is what scheduling an existing timer means.
+      if ((err as { code?: unknown }).code !== 11000) throw err;
+    }
+  }
+
+  private async saveOnce(timerId: string, dueAt: number, payload: JsonObject, owner: string): Promise<void> {
     await this.repo.saveJob(
       {
         name: this.jobName,

@@ -327,7 +327,8 @@ const outboxSchema = new Schema(
   options,
 );
 outboxSchema.index({ runId: 1, seq: 1 }, { unique: true });
-outboxSchema.index({ availableAt: 1 }, { partialFilterExpression: { status: 'pending' } });
+// claim sorts on (availableAt, _id): the index must hold both, or every claim sorts the whole backlog.
+outboxSchema.index({ availableAt: 1, _id: 1 }, { partialFilterExpression: { status: 'pending' } });
 outboxSchema.index({ status: 1, completedAt: 1 });
 
 const leaseSchema = new Schema(

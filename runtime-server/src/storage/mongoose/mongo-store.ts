@@ -100,6 +100,16 @@ const errorCode = (err: unknown): unknown => (typeof err === 'object' && err !==
 const isDuplicateKey = (err: unknown): boolean => errorCode(err) === 11000;
 /** MongoDB's OutOfDiskSpace. */
 const isDiskFull = (err: unknown): boolean => errorCode(err) === 14031;
+/**
+ * The server cannot be reached: the driver's own errors, and mongoose's, which wraps a failed
+ * first connection (MongooseServerSelectionError) and, once disconnected, buffers commands until
+ * they fail with "buffering timed out".
+ */
+const isUnreachable = (err: unknown): boolean =>
+  err instanceof mongoose.mongo.MongoNetworkError ||
+  err instanceof mongoose.mongo.MongoServerSelectionError ||
+  err instanceof mongoose.Error.MongooseServerSelectionError ||
+  (err instanceof mongoose.Error && /buffering timed out/.test(err.message));
 
 /** Maps driver errors to StorageError codes; lets StorageErrors through. */
 async function guard<T>(fn: () => Promise<T>): Promise<T> {
@@ -109,9 +119,7 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
     if (err instanceof StorageError) throw err;
     if (isDuplicateKey(err)) throw new StorageError('CONFLICT', (err as Error).message, { cause: err });
     if (isDiskFull(err)) throw new StorageError('FULL', (err as Error).message, { cause: err });
-    if (err instanceof mongoose.mongo.MongoNetworkError || err instanceof mongoose.mongo.MongoServerSelectionError) {
-      throw new StorageError('UNAVAILABLE', (err as Error).message, { cause: err });
-    }
+    if (isUnreachable(err)) throw new StorageError('UNAVAILABLE', (err as Error).message, { cause: err });
     throw err;
   }
 }
@@ -795,14 +803,16 @@ class MongoStoreImpl implements MongoStore {
         ).map(toMessage),
       ),
     storedAfter: (afterSeq, limit) =>
-      guard(async () =>
-        (
+      guard(async () => {
+        // limit(0) is no limit to MongoDB; to the port (and SQLite) it is nothing.
+        if (limit <= 0) return [];
+        return (
           await this.#m.Message.find({ seq: { $gt: afterSeq } }, { _id: 0, seq: 1, workspaceId: 1, contactId: 1, channel: 1, direction: 1 })
             .sort({ seq: 1 })
-            .limit(Math.max(0, limit))
+            .limit(limit)
             .lean<StoredMessageRef[]>()
-        ).map((d) => ({ seq: d.seq, workspaceId: d.workspaceId, contactId: d.contactId, channel: d.channel, direction: d.direction })),
-      ),
+        ).map((d) => ({ seq: d.seq, workspaceId: d.workspaceId, contactId: d.contactId, channel: d.channel, direction: d.direction }));
+      }),
     lastSeq: () =>
       guard(async () => (await this.#m.Message.findOne({}, { _id: 0, seq: 1 }).sort({ seq: -1 }).lean<{ seq: number }>())?.seq ?? 0),
   };
