@@ -69,6 +69,7 @@ describe('roles', () => {
     expect(can('team_admin', 'flows:publish')).toBe(true);
     expect(can('team_admin', 'apiKeys:manage')).toBe(false);
     expect(can('admin', 'apiKeys:manage')).toBe(true);
+    expect([can('staff', 'workspace:read'), can('team_admin', 'workspace:manage'), can('admin', 'workspace:manage')]).toEqual([true, false, true]);
   });
 
   it('should refuse staff publishing, deleting, rolling back and managing keys with 403', async () => {
@@ -139,6 +140,28 @@ describe('embed tokens', () => {
     const bearer = { authorization: `Bearer ${body.token}` };
     await request(h.app).get('/api/api-keys').set(bearer).expect(403);
     await request(h.app).post('/api/embed-tokens').set(bearer).send({}).expect(403);
+  });
+
+  it('should stop accepting the tokens a key minted once that key is revoked', async () => {
+    // A second admin key mints, so revoking it is not refused as the workspace's last.
+    const second = await request(h.app).post('/api/api-keys').set(h.auth()).send({ name: 'integration', role: 'admin' }).expect(201);
+    const minter = { authorization: `Bearer ${second.body.secret as string}` };
+    const { body } = await request(h.app).post('/api/embed-tokens').set(minter).send({ role: 'admin' }).expect(201);
+    const bearer = { authorization: `Bearer ${body.token as string}` };
+    await request(h.app).post('/api/flows').set(bearer).send(validFlow('f1')).expect(201);
+
+    await request(h.app).delete(`/api/api-keys/${second.body.apiKey.id as string}`).set(h.auth()).expect(204);
+    const res = await request(h.app).post('/api/flows/f1/publish').set(bearer).expect(401);
+    expect(res.body.detail).toBe('The embed token was minted with an API key that has been revoked.');
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="convoflow"');
+    // Tokens minted by keys still active keep working.
+    const other = await request(h.app).post('/api/embed-tokens').set(h.auth()).send({ role: 'staff' }).expect(201);
+    await request(h.app).get('/api/flows').set('authorization', `Bearer ${other.body.token as string}`).expect(200);
+  });
+
+  it('should refuse a well-signed token naming a key that does not exist', async () => {
+    const token = signEmbedToken({ workspaceId: h.ws, role: 'admin', iat: Math.floor(h.clock.now / 1000), exp: Math.floor(h.clock.now / 1000) + 60, sub: 'key_nobody' }, EMBED_SECRET);
+    await request(h.app).get('/api/flows').set('authorization', `Bearer ${token}`).expect(401);
   });
 
   it('should refuse an expired token once the clock passes exp', async () => {

@@ -20,7 +20,10 @@ export interface ResolvedApiConfig {
 /** What the route modules work with. */
 export interface ApiContext {
   store: StoragePort;
-  /** API keys by hash as authentication reads them; revoking one must invalidate it. */
+  /**
+   * API keys as authentication reads them: by hash, and by id for the key behind an embed token.
+   * Revoking a key must invalidate it.
+   */
   apiKeys: ExpiringCache<string, ApiKeyRecord>;
   runtime: RuntimePort;
   catalogue: Catalogue;

@@ -21,7 +21,8 @@ const challenge = { 'WWW-Authenticate': 'Bearer realm="convoflow"' };
 
 /**
  * Resolves the caller of a request from `Authorization: Bearer <api key | embed token>`.
- * Throws a 401 HttpProblem when the credential is missing, malformed, unknown, revoked or expired.
+ * Throws a 401 HttpProblem when the credential is missing, malformed, unknown, revoked or expired,
+ * or is an embed token whose minting key has been revoked.
  */
 export async function authenticate(
   req: IncomingMessage,
@@ -40,6 +41,14 @@ export async function authenticate(
       throw new HttpProblem(401, 'unauthenticated', why, { headers: challenge });
     }
     const { claims } = verdict;
+    // A token lives as long as the key that minted it: revoking a leaked key must not leave its
+    // tokens (admin ones among them) working until they expire. Same cache, same 1 s as keys.
+    const minter = await deps.apiKeys.get(`id\u0000${claims.workspaceId}\u0000${claims.sub}`, async () =>
+      (await deps.store.apiKeys.list(claims.workspaceId)).find((k) => k.id === claims.sub),
+    );
+    if (!minter || minter.revokedAt !== undefined) {
+      throw new HttpProblem(401, 'unauthenticated', 'The embed token was minted with an API key that has been revoked.', { headers: challenge });
+    }
     return { workspaceId: claims.workspaceId, role: claims.role, via: 'embed_token', keyId: claims.sub, subject: `embed:${claims.sub}` };
   }
 
