@@ -56,3 +56,40 @@ describe.each([
     env.takeProblems(); // the runtime's own commits failed meanwhile, and were retried
   });
 });
+
+describe('a disk that fills between a message\'s acknowledgement and its run', () => {
+  it('should keep the message pending, not failed, and run it once there is room', async () => {
+    // The reply repeats the text: the run's commit needs several pages more than the append.
+    await h.publish(chainFlow('parrot', { id: 'any', type: 'message.received', params: {} }, [['reply', 'send_text', { text: 'you said {{trigger.message.text}}' }]]));
+    await h.settle();
+    const db = env.store.db;
+    // A file that may not grow, with three free pages inside: room for the journal append, not
+    // for the run's commit (its snapshot, conversation and reply each carry the 4 KB text).
+    db.exec('CREATE TABLE IF NOT EXISTS scratch (x BLOB)');
+    db.pragma('incremental_vacuum'); // no free pages left over from earlier tests
+    db.prepare('INSERT INTO scratch VALUES (?)').run(Buffer.alloc(3 * 4096));
+    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+    db.exec('DELETE FROM scratch');
+
+    const res = await request(h.app).post('/api/simulator/messages').set(h.auth()).send({ contact: 'dana', text: 'z'.repeat(4_000), messageId: 'late' });
+    expect(res.status).toBe(202);
+    const status = db.prepare("SELECT status FROM journal WHERE workspace_id = ? AND kind = 'message' AND dedupe_key LIKE '%:late'");
+    // The runtime tries, fails to commit, and leaves it: an acknowledged message is never "failed".
+    await waitFor(() => env.takeProblems().some((p) => p.includes('journal entries deferred')));
+    expect(status.get(h.ws)).toEqual({ status: 'pending' });
+    expect((await request(h.app).get('/api/runs').set(h.auth()).expect(200)).body.items).toEqual([]);
+
+    db.pragma('max_page_count = 1073741823');
+    await h.settle();
+    expect(status.get(h.ws)).toEqual({ status: 'processed' });
+    expect((await h.runs()).map((r) => r.status)).toEqual(['done']);
+  });
+});
+
+async function waitFor(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

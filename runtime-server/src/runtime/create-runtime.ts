@@ -22,6 +22,7 @@ import type { Accepted, MessageStored, RuntimePort, SimulatorOutbound } from './
 import { WorkLoop } from './work-loop.js';
 import { MessageWatcher } from './message-watcher.js';
 import { ExpiringCache } from '../support/expiring-cache.js';
+import { isTransientStorageError } from '../storage/errors.js';
 
 export interface RuntimeOptions {
   store: StoragePort;
@@ -52,6 +53,8 @@ export interface RuntimeOptions {
 const KEY_BATCH = 32;
 /** Channel identities whose contact id is kept (~200 bytes each); the map is cleared when full. */
 const CONTACT_ID_CACHE = 10_000;
+/** How often entries deferred by a store that cannot write are reported: not once per retry. */
+const DEFERRED_LOG_EVERY_MS = 10_000;
 
 const cronId = (workspaceId: string, flowId: string, triggerId: string): string => `${workspaceId}/${flowId}/${triggerId}`;
 
@@ -146,6 +149,22 @@ export function createRuntime(options: RuntimeOptions): Runtime {
    * Entries of one key stay in order and see each other's commits (a round is written before the
    * next starts); keys are independent, so a round may hold one entry of each.
    */
+  const deferred = {
+    count: 0,
+    loggedAt: Number.NEGATIVE_INFINITY,
+    note(entry: JournalEntry, error: Error) {
+      this.count += 1;
+      if (now() - this.loggedAt < DEFERRED_LOG_EVERY_MS) return;
+      log('warn', 'journal entries deferred: the store cannot write now; they stay pending and are retried', {
+        deferred: this.count,
+        journalId: entry.id,
+        error: error.message,
+      });
+      this.loggedAt = now();
+      this.count = 0;
+    },
+  };
+
   const journalTick = async (): Promise<number> => {
     const heads = await store.journal.nextPending(batchSize, now());
     if (heads.length === 0) return 0;
@@ -195,6 +214,14 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           if ((error as { code?: unknown }).code === 'LEASE_LOST') {
             // Another process holds the key now: it continues from what was committed.
             queues.delete(key);
+            continue;
+          }
+          if (isTransientStorageError(error)) {
+            // The store cannot write now (disk full, locked, unreachable). The entry was
+            // acknowledged, so it stays pending and a later tick takes it again; nothing after it
+            // on this key runs before it.
+            queues.delete(key);
+            deferred.note(entry, error);
             continue;
           }
           log('error', 'journal entry failed', { journalId: entry.id, kind: entry.kind, error: error.message });

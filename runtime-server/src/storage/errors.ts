@@ -41,6 +41,19 @@ export class StorageError extends ConvoflowStorageError {
   }
 }
 
+/** Codes of a store that cannot write, or be reached, now but may later. */
+const TRANSIENT_CODES: ReadonlySet<string> = new Set<StorageErrorCode>(['BUSY', 'UNAVAILABLE', 'FULL']);
+
+/**
+ * True when `err` says the store cannot do the work now but may later (locked, unreachable, disk
+ * full): work that met it is to be retried, never recorded as failed. Matched by name and code, as
+ * the HTTP error mapping does, so a second copy of this module still agrees.
+ */
+export function isTransientStorageError(err: unknown): boolean {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { name?: unknown; code?: unknown };
+  return e.name === 'StorageError' && typeof e.code === 'string' && TRANSIENT_CODES.has(e.code);
+}
+
 /** True when `err` is a StorageError of the store, with this code when one is given. */
 export function isStorageError(err: unknown, code?: StorageErrorCode): err is StorageError {
   return err instanceof StorageError && (code === undefined || err.code === code);
