@@ -7,6 +7,7 @@ import {
   type AgendaScheduler,
   type FiredTimer,
 } from '../src/scheduler/index.js';
+import { StorageError } from '../src/storage/errors.js';
 import { deferred, tempDb, within, type TempDb } from './scheduler-helpers.js';
 
 // A short lock lifetime also shortens the liveness timer agenda leaves behind each run (lifetime / 2),
@@ -247,6 +248,28 @@ describe('agenda scheduler on SQLite', () => {
     const row = db.prepare('SELECT fail_count, fail_reason, next_run_at FROM agenda_jobs WHERE name = ?').get(TIMER_JOB);
     expect(row).toEqual({ fail_count: 2, fail_reason: 'always down', next_run_at: null });
     expect(errors.some((e) => /convoflow\.timer doomed gave up after 2 failures/.test(e.message))).toBe(true);
+  });
+
+  it('should never give up a timer whose handler fails because the store cannot write', async () => {
+    const db = tmp.open();
+    const errors: Error[] = [];
+    const s = scheduler(db, { retry: { initialDelayMs: 20, maxRetries: 1 }, onError: (e) => errors.push(e) });
+    const attempts: number[] = [];
+    const done = deferred();
+    // The runtime's handler journals the timer; while the disk is full that append fails.
+    s.onTimer(async (t) => {
+      attempts.push(t.attempt);
+      if (t.attempt <= 4) throw new StorageError('FULL', 'The disk holding the SQLite database is full');
+      done.resolve();
+    });
+    await s.start();
+    await s.scheduleTimer({ timerId: 'patient', dueAt: Date.now(), payload: {} });
+    await within(done.promise, 5_000, 'the attempt after the disk had room');
+    await s.stop();
+    // Four failures against a policy that gives up after two attempts, and still delivered.
+    expect(attempts).toEqual([1, 2, 3, 4, 5]);
+    expect(errors.filter((e) => /gave up/.test(e.message))).toEqual([]);
+    expect(pending(db)).toBe(0);
   });
 
   it('should wait for running handlers on stop and release timers it took but did not start', async () => {

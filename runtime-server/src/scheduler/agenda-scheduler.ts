@@ -25,7 +25,11 @@ export interface RetryPolicy {
   initialDelayMs?: number;
   /** Cap on one delay, ms (default 300,000). */
   maxDelayMs?: number;
-  /** Retries after the first attempt before giving up (default 10). A given-up timer stays in the store as failed. */
+  /**
+   * Retries after the first attempt before giving up (default 10). A given-up timer stays in the
+   * store as failed. A handler failing because the store cannot write (StorageError BUSY,
+   * UNAVAILABLE or FULL) is never given up on: it is retried at the longest delay until it can.
+   */
   maxRetries?: number;
 }
 
@@ -122,10 +126,11 @@ export function createAgendaScheduler(options: AgendaSchedulerOptions): AgendaSc
       onError(new Error(`${job.attrs.name} ${(job.attrs.data as { key?: string }).key} gave up after ${job.attrs.failCount} failures: ${error.message}`)),
     );
   }
+  const maxRetries = options.retry?.maxRetries ?? 10;
   const backoff = exponential({
     delay: options.retry?.initialDelayMs ?? 1000,
     maxDelay: options.retry?.maxDelayMs ?? 300_000,
-    maxRetries: options.retry?.maxRetries ?? 10,
+    maxRetries,
     factor: 2,
     jitter: 0.1,
   });
@@ -140,6 +145,7 @@ export function createAgendaScheduler(options: AgendaSchedulerOptions): AgendaSc
     processEvery,
     lockLifetimeMs: lockLifetime,
     backoff,
+    maxRetries,
     deliver: (fired) => {
       if (!handler) return Promise.reject(new Error('no timer handler registered (Scheduler.onTimer)'));
       return handler(fired);
