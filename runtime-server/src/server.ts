@@ -41,7 +41,12 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal while draining (Ctrl-C twice): stop waiting. Nothing acknowledged is lost:
+      // effects cut now are performed again, with the same idempotency key, after the restart.
+      parts.logger.warn({ signal }, 'second signal while shutting down: exiting without waiting for work in flight');
+      process.exit(1);
+    }
     stopping = true;
     parts.logger.info({ signal }, 'shutting down');
     // Requests in flight are answered while the runtime still runs: a journaled message gets its

@@ -1,5 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request, Agent } from 'node:http';
+import { createServer, request, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FlowDefinition } from '@convoflow/engine';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startChildServer, type ChildServer } from './support/child-server.js';
@@ -34,20 +36,27 @@ function call(server: ChildServer, agent: Agent, method: string, path: string, b
 }
 
 describe('graceful shutdown (SIGTERM)', () => {
-  let dir: string;
+  let root: string;
   let server: ChildServer | undefined;
+  const started: ChildServer[] = [];
+  /** Starts the server and remembers it, so that no test leaves one running. */
+  const boot = async (env: Record<string, string>): Promise<ChildServer> => {
+    const child = await startChildServer(env);
+    started.push(child);
+    return child;
+  };
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'convoflow-shutdown-'));
+    root = mkdtempSync(join(tmpdir(), 'convoflow-shutdown-'));
   });
-  afterAll(async () => {
-    await server?.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((child) => child.kill('SIGKILL')));
   });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('should answer the requests in flight, long polls included, then exit 0', async () => {
-    const env = { DATA_DIR: dir, CONVOFLOW_ADMIN_KEY: ADMIN_KEY, SQLITE_SYNCHRONOUS: 'NORMAL' };
-    server = await startChildServer(env);
+    const env = { DATA_DIR: mkdtempSync(join(root, 'polls-')), CONVOFLOW_ADMIN_KEY: ADMIN_KEY, SQLITE_SYNCHRONOUS: 'NORMAL' };
+    server = await boot(env);
     const agent = new Agent({ keepAlive: true });
     try {
       // Warm the kept-alive connections, then hold long polls that nothing will answer for 20 s.
@@ -81,7 +90,7 @@ describe('graceful shutdown (SIGTERM)', () => {
       expect(server.output()).not.toMatch(/"level":(50|60)/);
 
       // The message answered as accepted is still there after the restart, and only once.
-      server = await startChildServer(env);
+      server = await boot(env);
       const again = await call(server, agent, 'POST', '/api/simulator/messages', { contact: 'leaving', text: 'zzq no flow matches this', messageId: 'm-shutdown' });
       expect(again.status).toBe(202);
       expect(JSON.parse(again.body)).toMatchObject({ accepted: false });
@@ -89,4 +98,134 @@ describe('graceful shutdown (SIGTERM)', () => {
       agent.destroy();
     }
   }, 120_000);
+
+  it('should finish an effect in flight before it exits, and not perform it again after the restart', async () => {
+    const sink = await startSlowSink(1_500);
+    const env = { DATA_DIR: mkdtempSync(join(root, 'effect-')), CONVOFLOW_ADMIN_KEY: ADMIN_KEY, SQLITE_SYNCHRONOUS: 'NORMAL', DEMO_ALLOW_PRIVATE_NETWORK: '1' };
+    const agent = new Agent({ keepAlive: true });
+    try {
+      server = await boot(env);
+      await publish(server, agent, callFlow('slow-call', 'slowcall', sink.url));
+      expect((await call(server, agent, 'POST', '/api/simulator/messages', { contact: 'erin', text: 'slowcall' })).status).toBe(202);
+      await until(() => sink.received.length === 1, 'the HTTP call to reach the sink');
+
+      // The call is in flight: the server waits for its answer (1.5 s), then exits 0.
+      await server.kill('SIGTERM');
+      expect(server.proc.exitCode).toBe(0);
+      expect(sink.answered).toBe(1);
+
+      server = await boot(env);
+      await until(async () => transcript(await call(server!, agent, 'GET', '/api/simulator/messages?contact=erin')).includes('called'), 'the run to carry on after the restart');
+      expect(sink.received).toHaveLength(1);
+    } finally {
+      agent.destroy();
+      await sink.close();
+    }
+  }, 120_000);
+
+  it('should exit at once on a second signal, and perform the cut effect again with the same key after the restart', async () => {
+    const sink = await startSlowSink(Number.POSITIVE_INFINITY);
+    const env = { DATA_DIR: mkdtempSync(join(root, 'twice-')), CONVOFLOW_ADMIN_KEY: ADMIN_KEY, SQLITE_SYNCHRONOUS: 'NORMAL', DEMO_ALLOW_PRIVATE_NETWORK: '1', LEASE_MS: '1000' };
+    const agent = new Agent({ keepAlive: true });
+    try {
+      server = await boot(env);
+      await publish(server, agent, callFlow('stuck-call', 'stuckcall', sink.url));
+      expect((await call(server, agent, 'POST', '/api/simulator/messages', { contact: 'fay', text: 'stuckcall' })).status).toBe(202);
+      await until(() => sink.received.length === 1, 'the HTTP call to reach the sink');
+
+      const exited = server.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(server.proc.exitCode).toBeNull(); // still waiting for the call
+      const signalledAgainAt = performance.now();
+      server.proc.kill('SIGTERM');
+      await exited;
+      expect(server.proc.exitCode).toBe(1);
+      expect(performance.now() - signalledAgainAt).toBeLessThan(5_000);
+      expect(server.output()).toMatch(/second signal while shutting down/);
+
+      sink.release();
+      server = await boot(env);
+      await until(async () => transcript(await call(server!, agent, 'GET', '/api/simulator/messages?contact=fay')).includes('called'), 'the run to carry on after the restart');
+      expect(sink.received).toHaveLength(2);
+      expect(sink.received[1]).toBe(sink.received[0]);
+    } finally {
+      agent.destroy();
+      await sink.close();
+    }
+  }, 120_000);
 });
+
+/** A flow that calls `url` on `keyword` and says "called" once the call succeeded. */
+function callFlow(id: string, keyword: string, url: string): FlowDefinition {
+  const settings = { channels: ['simulator'], defaultReplyTimeout: 'PT1H', honourInterruptKeywords: false, onWaitingRunExpired: 'resume' } as const;
+  return {
+    id,
+    name: id,
+    triggers: [{ id: 'kw', type: 'keyword', params: { keywords: [keyword], match: 'exact' } }],
+    nodes: [
+      { id: 'call', type: 'http_request', typeVersion: 1, position: { x: 0, y: 0 }, params: { method: 'POST', url: `${url}/hook`, body: '{}', timeoutMs: 60_000 } },
+      { id: 'ok', type: 'send_text', typeVersion: 1, position: { x: 200, y: 0 }, params: { text: 'called' } },
+      { id: 'bad', type: 'send_text', typeVersion: 1, position: { x: 200, y: 200 }, params: { text: 'call failed' } },
+    ],
+    edges: [
+      { id: 'e1', source: 'call', sourceOutput: 'success', target: 'ok' },
+      { id: 'e2', source: 'call', sourceOutput: 'error', target: 'bad' },
+    ],
+    variables: [],
+    settings: { ...settings, channels: [...settings.channels] },
+  };
+}
+
+async function publish(server: ChildServer, agent: Agent, flow: FlowDefinition): Promise<void> {
+  expect((await call(server, agent, 'POST', '/api/flows', flow)).status).toBe(201);
+  expect((await call(server, agent, 'POST', `/api/flows/${flow.id}/publish`)).status).toBe(201);
+}
+
+const transcript = (answer: Answer): string[] => (JSON.parse(answer.body) as { items: Array<{ message: { text?: string } }> }).items.map((i) => i.message.text ?? '');
+
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * A remote the HTTP node calls: answers each request after `delayMs` (never, for Infinity, until
+ * `release()`), recording the Idempotency-Key of every request it received.
+ */
+async function startSlowSink(delayMs: number): Promise<{ url: string; received: string[]; answered: number; release(): void; close(): Promise<void> }> {
+  const held: ServerResponse[] = [];
+  let releasing = false;
+  const state = { received: [] as string[], answered: 0 };
+  const answer = (res: ServerResponse) => {
+    if (res.destroyed) return;
+    state.answered += 1;
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+  };
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    req.resume();
+    state.received.push(String(req.headers['idempotency-key']));
+    if (releasing || delayMs === 0) answer(res);
+    else if (Number.isFinite(delayMs)) setTimeout(() => answer(res), delayMs);
+    else held.push(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    received: state.received,
+    get answered() {
+      return state.answered;
+    },
+    release() {
+      releasing = true;
+      held.splice(0).forEach(answer);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
