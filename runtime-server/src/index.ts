@@ -69,6 +69,7 @@ export type {
   FlowVersionRecord,
   ContactChannelIdentity,
   ContactRecord,
+  ContactAnnouncement,
   StoredRunStatus,
   RunRecord,
   StepLogEntry,

@@ -1,6 +1,7 @@
 import type { Effect, FlowDefinition, JsonObject } from '@convoflow/engine';
 import { StorageError } from '../src/storage/errors.js';
 import type {
+  ContactAnnouncement,
   ConversationMessage,
   JournalEntry,
   RunRecord,
@@ -177,6 +178,52 @@ export function describeStorageContract(
 
     describe('contacts', () => {
       const wa = { channel: 'whatsapp', externalId: '+85212345678' };
+      /** An announcement that records what it was asked for; its entry's ordering key is the contact id. */
+      const announcer = () => {
+        const calls: Array<{ contactId: string; changedFields: string[] }> = [];
+        const announce: ContactAnnouncement = (contact, changedFields) => {
+          calls.push({ contactId: contact.id, changedFields });
+          return { ...journalInput(`jrn-${contact.id}-${calls.length}`, contact.id, 5), kind: 'contact', payload: { contactId: contact.id, changedFields } };
+        };
+        return { calls, announce };
+      };
+
+      it('should write a contact\'s announcement with the contact it creates, and none for one it finds', async () => {
+        const { calls, announce } = announcer();
+        const { contact } = await store.contacts.upsertByIdentity('ws', wa, { name: 'Ann' }, 10, announce);
+        expect(calls).toEqual([{ contactId: contact.id, changedFields: ['name'] }]);
+        expect((await store.journal.pendingForKey(contact.id, 10)).map((e) => [e.kind, e.payload])).toEqual([['contact', { contactId: contact.id, changedFields: ['name'] }]]);
+        await store.contacts.upsertByIdentity('ws', wa, { name: 'Ann' }, 20, announce);
+        expect(calls).toHaveLength(1);
+
+        const created = await store.contacts.create('ws', { plan: 'pro' }, [], 30, announce);
+        expect((await store.journal.pendingForKey(created.id, 10)).map((e) => e.payload)).toEqual([{ contactId: created.id, changedFields: ['plan'] }]);
+      });
+
+      it('should write an update\'s announcement only when a field changed', async () => {
+        const { calls, announce } = announcer();
+        const contact = await store.contacts.create('ws', { plan: 'free', city: 'Lyon' }, [], 10);
+        expect(await store.journal.pendingForKey(contact.id, 10)).toEqual([]);
+        await store.contacts.update('ws', contact.id, { plan: 'free' }, 20, announce);
+        expect(calls).toEqual([]);
+        await store.contacts.update('ws', contact.id, { plan: 'pro', city: 'Lyon' }, 30, announce);
+        expect(calls).toEqual([{ contactId: contact.id, changedFields: ['plan'] }]);
+        expect(await store.journal.pendingForKey(contact.id, 10)).toHaveLength(1);
+      });
+
+      it('should write neither the contact nor the change when its announcement cannot be written', async () => {
+        const refuse: ContactAnnouncement = () => {
+          throw new Error('no announcement today');
+        };
+        await expect(store.contacts.upsertByIdentity('ws', wa, { name: 'Ann' }, 10, refuse)).rejects.toThrow('no announcement today');
+        expect(await store.contacts.findByIdentity('ws', wa)).toBeUndefined();
+        await expect(store.contacts.create('ws', { name: 'Bo' }, [], 10, refuse)).rejects.toThrow('no announcement today');
+        expect((await store.contacts.list('ws')).items).toEqual([]);
+
+        const contact = await store.contacts.create('ws', { plan: 'free' }, [], 10);
+        await expect(store.contacts.update('ws', contact.id, { plan: 'pro' }, 20, refuse)).rejects.toThrow('no announcement today');
+        expect((await store.contacts.get('ws', contact.id))?.fields).toEqual({ plan: 'free' });
+      });
 
       it('should upsert by identity idempotently', async () => {
         const first = await store.contacts.upsertByIdentity('ws', wa, { name: 'Ann' }, 10);

@@ -20,7 +20,10 @@ async function identityConflict(ctx: ApiContext, workspaceId: string, identities
   return new HttpProblem(409, 'conflict', 'A channel identity can belong to one contact only; update that contact instead.', { errors });
 }
 
-/** Routes of contacts. Creating or changing one tells the runtime, which fires contact triggers. */
+/**
+ * Routes of contacts. They are written through the runtime, which stores each change with the
+ * event that fires contact triggers, in one transaction.
+ */
 export function contactRoutes(ctx: ApiContext): RouteSpec[] {
   const { store, runtime } = ctx;
   return [
@@ -38,11 +41,10 @@ export function contactRoutes(ctx: ApiContext): RouteSpec[] {
       },
       handle: async ({ auth, body }) => {
         const identities = body.identities ?? [];
-        const contact = await store.contacts.create(auth.workspaceId, body.fields, identities, ctx.now()).catch(async (err: unknown) => {
+        const contact = await runtime.createContact(auth.workspaceId, body.fields, identities, ctx.now()).catch(async (err: unknown) => {
           if (!isStorageError(err, 'CONFLICT')) throw err;
           throw await identityConflict(ctx, auth.workspaceId, identities);
         });
-        await runtime.contactChanged(auth.workspaceId, contact.id, { created: true, changedFields: Object.keys(contact.fields) });
         return { status: 201, body: contactView(contact), headers: { Location: `/api/contacts/${encodeURIComponent(contact.id)}` } };
       },
     }),
@@ -87,11 +89,8 @@ export function contactRoutes(ctx: ApiContext): RouteSpec[] {
       body: { schema: 'UpdateContactRequest' },
       responses: { 200: { description: 'The contact after the change', schema: 'Contact' } },
       handle: async ({ auth, params, body }) => {
-        const result = params.id === undefined ? undefined : await store.contacts.update(auth.workspaceId, params.id, body.fields, ctx.now());
+        const result = params.id === undefined ? undefined : await runtime.updateContact(auth.workspaceId, params.id, body.fields, ctx.now());
         if (!result) throw HttpProblem.notFound('contact', String(params.id));
-        if (result.changed.length > 0) {
-          await runtime.contactChanged(auth.workspaceId, result.contact.id, { created: false, changedFields: result.changed });
-        }
         return { status: 200, body: contactView(result.contact) };
       },
     }),

@@ -4,6 +4,7 @@ import type { Catalogue, InboundMessage, JsonObject } from '@convoflow/engine';
 import type { ChannelRegistry } from '../channels/channel-port.js';
 import type { Scheduler } from '../scheduler/scheduler-port.js';
 import type {
+  ContactAnnouncement,
   ContactChannelIdentity,
   ConversationMessage,
   JournalEntry,
@@ -322,6 +323,26 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     return { accepted: inserted, journalId: entry.id };
   };
 
+  /**
+   * The announcement of a contact created or changed, for the store to write with the change (so
+   * neither is ever written without the other); `announced` then counts and wakes as `journal` does.
+   */
+  const contactAnnouncement =
+    (created: boolean): ContactAnnouncement =>
+    (contact, changedFields) => ({
+      id: newId('jrn'),
+      workspaceId: contact.workspaceId,
+      kind: 'contact',
+      dedupeKey: created ? `contact:${contact.id}:created` : `contact:${contact.id}:${newId('chg')}`,
+      orderingKey: contactOrderingKey(contact.workspaceId, contact.id),
+      payload: toStored('contact', { contactId: contact.id, created, changedFields }),
+      receivedAt: now(),
+    });
+  const announced = () => {
+    options.hooks?.onInbound?.('contact');
+    journalLoop.wake();
+  };
+
   const requireWorkspace = async (workspaceId: string) => {
     const found = await workspace(workspaceId);
     if (!found) throw new Error(`Workspace ${workspaceId} does not exist`);
@@ -439,15 +460,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           { channel: message.channel, externalId: message.from },
           profile?.name ? { name: profile.name } : {},
           now(),
+          contactAnnouncement(true),
         );
         contactId = contact.id;
-        if (created) {
-          await journal(workspaceId, 'contact', `contact:${contact.id}:created`, contactOrderingKey(workspaceId, contact.id), {
-            contactId: contact.id,
-            created: true,
-            changedFields: Object.keys(contact.fields),
-          });
-        }
+        if (created) announced();
         rememberContact(key, contactId);
       }
       return journal(workspaceId, 'message', `msg:${message.channel}:${message.id}`, contactOrderingKey(workspaceId, contactId), {
@@ -475,6 +491,18 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         contactId,
         body: input.body,
       });
+    },
+
+    async createContact(workspaceId, fields, identities, at = now()) {
+      const contact = await store.contacts.create(workspaceId, fields, identities, at, contactAnnouncement(true));
+      announced();
+      return contact;
+    },
+
+    async updateContact(workspaceId, contactId, fields, at = now()) {
+      const result = await store.contacts.update(workspaceId, contactId, fields, at, contactAnnouncement(false));
+      if (result && result.changed.length > 0) announced();
+      return result;
     },
 
     async contactChanged(workspaceId, contactId, change) {

@@ -1,5 +1,5 @@
 import type { InboundMessage, JsonObject, OutboundMessage } from '@convoflow/engine';
-import type { RunRecord } from '../storage/storage-port.js';
+import type { ContactChannelIdentity, ContactRecord, RunRecord } from '../storage/storage-port.js';
 
 /** The answer to an inbound event: journaled (durable) or recognised as a redelivery. */
 export interface Accepted {
@@ -52,7 +52,21 @@ export interface RuntimePort {
     triggerId: string,
     input: { contactId?: string; body: JsonObject; idempotencyKey?: string },
   ): Promise<Accepted>;
-  /** A contact was created or changed (CRM or API); fires contact triggers. */
+  /**
+   * Creates a contact and, in the same transaction, the event that fires contact-created triggers.
+   * `at` stamps the record (default: the runtime's clock). Throws StorageError CONFLICT when an
+   * identity belongs to another contact.
+   */
+  createContact(workspaceId: string, fields: JsonObject, identities: ContactChannelIdentity[], at?: number): Promise<ContactRecord>;
+  /**
+   * Merges fields into a contact and, in the same transaction when some changed, writes the event
+   * that fires contact-updated triggers. Undefined when there is no such contact.
+   */
+  updateContact(workspaceId: string, contactId: string, fields: JsonObject, at?: number): Promise<{ contact: ContactRecord; changed: string[] } | undefined>;
+  /**
+   * A contact was created or changed elsewhere (a CRM writing the store itself); fires contact
+   * triggers. Prefer createContact/updateContact, which write the change and its event as one.
+   */
   contactChanged(
     workspaceId: string,
     contactId: string,

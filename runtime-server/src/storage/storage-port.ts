@@ -148,6 +148,13 @@ export interface JournalEntry {
   error?: string;
 }
 
+/**
+ * Builds the journal entry that announces a contact change (fires contact triggers), given the
+ * contact as written and the fields that changed. The store writes it in the transaction of the
+ * change: a contact is never created or changed without its announcement, nor announced unwritten.
+ */
+export type ContactAnnouncement = (contact: ContactRecord, changedFields: string[]) => Omit<JournalEntry, 'seq' | 'status' | 'attempts'>;
+
 export type OutboxStatus = 'pending' | 'done' | 'failed';
 
 /** An effect waiting to be performed; its idempotency key is `runId:effect.seq`. */
@@ -318,19 +325,38 @@ export interface StoragePort {
   };
 
   contacts: {
-    /** Finds the contact with this channel identity or creates it, atomically. */
+    /**
+     * Finds the contact with this channel identity or creates it, atomically; `announce` is written
+     * with a contact it creates (see ContactAnnouncement).
+     */
     upsertByIdentity(
       workspaceId: string,
       identity: ContactChannelIdentity,
       fields: JsonObject,
       at: number,
+      announce?: ContactAnnouncement,
     ): Promise<{ contact: ContactRecord; created: boolean }>;
     findByIdentity(workspaceId: string, identity: ContactChannelIdentity): Promise<ContactRecord | undefined>;
-    create(workspaceId: string, fields: JsonObject, identities: ContactChannelIdentity[], at: number): Promise<ContactRecord>;
+    create(
+      workspaceId: string,
+      fields: JsonObject,
+      identities: ContactChannelIdentity[],
+      at: number,
+      announce?: ContactAnnouncement,
+    ): Promise<ContactRecord>;
     get(workspaceId: string, id: string): Promise<ContactRecord | undefined>;
     list(workspaceId: string, options?: { limit?: number; cursor?: string }): Promise<Page<ContactRecord>>;
-    /** Merges `fields` into the contact's fields; returns the fields that actually changed. */
-    update(workspaceId: string, id: string, fields: JsonObject, at: number): Promise<{ contact: ContactRecord; changed: string[] } | undefined>;
+    /**
+     * Merges `fields` into the contact's fields; returns the fields that actually changed. When some
+     * did, `announce` is written with the change.
+     */
+    update(
+      workspaceId: string,
+      id: string,
+      fields: JsonObject,
+      at: number,
+      announce?: ContactAnnouncement,
+    ): Promise<{ contact: ContactRecord; changed: string[] } | undefined>;
   };
 
   runs: {

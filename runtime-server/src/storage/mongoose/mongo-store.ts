@@ -14,6 +14,7 @@ import {
 } from '../store-helpers.js';
 import type {
   ApiKeyRecord,
+  ContactAnnouncement,
   ContactChannelIdentity,
   ContactRecord,
   ConversationMessage,
@@ -415,12 +416,12 @@ class MongoStoreImpl implements MongoStore {
    * contact is returned as it is (change it with `update`).
    */
   contacts: MongoStore['contacts'] = {
-    upsertByIdentity: (workspaceId, identity, fields, at) =>
+    upsertByIdentity: (workspaceId, identity, fields, at, announce) =>
       guard(async () => {
         const existing = await this.findByIdentity(workspaceId, identity);
         if (existing) return { contact: existing, created: false };
         try {
-          return { contact: await this.insertContact(workspaceId, fields, [identity], at), created: true };
+          return { contact: await this.insertContact(workspaceId, fields, [identity], at, announce), created: true };
         } catch (err) {
           // Another process created it between our read and our insert.
           if (!isDuplicateKey(err)) throw err;
@@ -430,7 +431,7 @@ class MongoStoreImpl implements MongoStore {
         }
       }),
     findByIdentity: (workspaceId, identity) => guard(() => this.findByIdentity(workspaceId, identity)),
-    create: (workspaceId, fields, identities, at) => guard(() => this.insertContact(workspaceId, fields, identities, at)),
+    create: (workspaceId, fields, identities, at, announce) => guard(() => this.insertContact(workspaceId, fields, identities, at, announce)),
     get: (workspaceId, id) =>
       guard(async () => {
         const doc = await this.#m.Contact.findOne({ _id: id, workspaceId }).lean<ContactDoc>();
@@ -445,7 +446,7 @@ class MongoStoreImpl implements MongoStore {
           .lean<ContactDoc[]>();
         return page(docs.map(toContact), limit);
       }),
-    update: (workspaceId, id, fields, at) =>
+    update: (workspaceId, id, fields, at, announce) =>
       guard(() =>
         this.tx(async (session) => {
           const doc = await this.#m.Contact.findOne({ _id: id, workspaceId }).session(session).lean<ContactDoc>();
@@ -456,6 +457,7 @@ class MongoStoreImpl implements MongoStore {
             await this.#m.Contact.updateOne({ _id: id }, { $set: { fields: merged.fields, updatedAt: at } }, { session });
             contact.fields = merged.fields;
             contact.updatedAt = at;
+            if (announce) await this.appendJournal(announce(contact, merged.changed), session);
           }
           return { contact, changed: merged.changed };
         }),
@@ -469,11 +471,13 @@ class MongoStoreImpl implements MongoStore {
     return doc ? toContact(doc) : undefined;
   }
 
+  /** Inserts a contact and its identities, and its announcement when given, in one transaction. */
   private insertContact(
     workspaceId: string,
     fields: JsonObject,
     identities: ContactChannelIdentity[],
     at: number,
+    announce?: ContactAnnouncement,
   ): Promise<ContactRecord> {
     return this.tx(async (session) => {
       const doc: ContactDoc = { _id: randomUUID(), workspaceId, fields, identities, createdAt: at, updatedAt: at };
@@ -484,7 +488,9 @@ class MongoStoreImpl implements MongoStore {
           { session },
         );
       }
-      return toContact(doc);
+      const contact = toContact(doc);
+      if (announce) await this.appendJournal(announce(contact, Object.keys(fields)), session);
+      return contact;
     });
   }
 

@@ -469,11 +469,12 @@ class SqliteStoreImpl implements SqliteStore {
 
   /**
    * Contacts. `upsertByIdentity` uses `fields` only when it creates the contact; an existing
-   * contact is returned as it is (change it with `update`).
+   * contact is returned as it is (change it with `update`). An announcement is written in the
+   * transaction of the change, and, like a journal append, acknowledged only once it is durable.
    */
   contacts: SqliteStore['contacts'] = {
-    upsertByIdentity: async (workspaceId, identity, fields, at) =>
-      this.#guard(() => {
+    upsertByIdentity: async (workspaceId, identity, fields, at, announce) => {
+      const result = this.#guard(() => {
         // Most calls find the contact: a plain read then, no write transaction (and no write lock).
         const found = this.q.contactByIdentity.get(workspaceId, identity.channel, identity.externalId);
         if (found) return { contact: toContact(found), created: false };
@@ -481,17 +482,33 @@ class SqliteStoreImpl implements SqliteStore {
           .transaction(() => {
             const row = this.q.contactByIdentity.get(workspaceId, identity.channel, identity.externalId);
             if (row) return { contact: toContact(row), created: false };
-            return { contact: this.insertContact(workspaceId, fields, [identity], at), created: true };
+            const contact = this.insertContact(workspaceId, fields, [identity], at);
+            if (announce) this.appendJournal(announce(contact, Object.keys(fields)));
+            return { contact, created: true };
           })
           .immediate();
-      }),
+      });
+      if (result.created && announce) await this.durable();
+      return result;
+    },
     findByIdentity: async (workspaceId, identity) =>
       this.#guard(() => {
         const row = this.q.contactByIdentity.get(workspaceId, identity.channel, identity.externalId);
         return row && toContact(row);
       }),
-    create: async (workspaceId, fields, identities, at) =>
-      this.#guard(() => this.db.transaction(() => this.insertContact(workspaceId, fields, identities, at)).immediate()),
+    create: async (workspaceId, fields, identities, at, announce) => {
+      const contact = this.#guard(() =>
+        this.db
+          .transaction(() => {
+            const inserted = this.insertContact(workspaceId, fields, identities, at);
+            if (announce) this.appendJournal(announce(inserted, Object.keys(fields)));
+            return inserted;
+          })
+          .immediate(),
+      );
+      if (announce) await this.durable();
+      return contact;
+    },
     get: async (workspaceId, id) =>
       this.#read(() => {
         const row = this.q.getContact.get(workspaceId, id);
@@ -508,8 +525,8 @@ class SqliteStoreImpl implements SqliteStore {
           : this.q.contactsFirstPage.all(workspaceId, limit + 1);
         return page(rows.map(toContact), limit);
       }),
-    update: async (workspaceId, id, fields, at) =>
-      this.#guard(() =>
+    update: async (workspaceId, id, fields, at, announce) => {
+      const result = this.#guard(() =>
         this.db
           .transaction(() => {
             const row = this.q.getContact.get(workspaceId, id);
@@ -520,11 +537,15 @@ class SqliteStoreImpl implements SqliteStore {
               this.q.setContactFields.run(json(merged.fields), at, workspaceId, id);
               contact.fields = merged.fields;
               contact.updatedAt = at;
+              if (announce) this.appendJournal(announce(contact, merged.changed));
             }
             return { contact, changed: merged.changed };
           })
           .immediate(),
-      ),
+      );
+      if (result && result.changed.length > 0 && announce) await this.durable();
+      return result;
+    },
   };
 
   private insertContact(
