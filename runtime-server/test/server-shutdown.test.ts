@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FlowDefinition } from '@convoflow/engine';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startChildServer, type ChildServer } from './support/child-server.js';
+import { callFlow } from './support/flows.js';
 
 const ADMIN_KEY = `cf_${'g'.repeat(43)}`;
 const LONG_POLLS = 8;
@@ -44,6 +44,20 @@ describe('graceful shutdown (SIGTERM)', () => {
     const child = await startChildServer(env);
     started.push(child);
     return child;
+  };
+  /**
+   * Starts a server on a data directory of its own, publishes a flow that calls `sink` when
+   * `contact` says `keyword`, has the contact say it, and waits until the call is in flight.
+   */
+  const callInFlight = async (sink: SlowSink, agent: Agent, contact: string, keyword: string, extraEnv: Record<string, string> = {}) => {
+    const env = { DATA_DIR: mkdtempSync(join(root, `${keyword}-`)), CONVOFLOW_ADMIN_KEY: ADMIN_KEY, SQLITE_SYNCHRONOUS: 'NORMAL', DEMO_ALLOW_PRIVATE_NETWORK: '1', ...extraEnv };
+    server = await boot(env);
+    const flow = callFlow(`${keyword}-flow`, keyword, sink.url);
+    expect((await call(server, agent, 'POST', '/api/flows', flow)).status).toBe(201);
+    expect((await call(server, agent, 'POST', `/api/flows/${flow.id}/publish`)).status).toBe(201);
+    expect((await call(server, agent, 'POST', '/api/simulator/messages', { contact, text: keyword })).status).toBe(202);
+    await until(() => sink.received.length === 1, 'the HTTP call to reach the sink');
+    return env;
   };
 
   beforeAll(() => {
@@ -101,17 +115,13 @@ describe('graceful shutdown (SIGTERM)', () => {
 
   it('should finish an effect in flight before it exits, and not perform it again after the restart', async () => {
     const sink = await startSlowSink(1_500);
-    const env = { DATA_DIR: mkdtempSync(join(root, 'effect-')), CONVOFLOW_ADMIN_KEY: ADMIN_KEY, SQLITE_SYNCHRONOUS: 'NORMAL', DEMO_ALLOW_PRIVATE_NETWORK: '1' };
     const agent = new Agent({ keepAlive: true });
     try {
-      server = await boot(env);
-      await publish(server, agent, callFlow('slow-call', 'slowcall', sink.url));
-      expect((await call(server, agent, 'POST', '/api/simulator/messages', { contact: 'erin', text: 'slowcall' })).status).toBe(202);
-      await until(() => sink.received.length === 1, 'the HTTP call to reach the sink');
+      const env = await callInFlight(sink, agent, 'erin', 'slowcall');
 
       // The call is in flight: the server waits for its answer (1.5 s), then exits 0.
-      await server.kill('SIGTERM');
-      expect(server.proc.exitCode).toBe(0);
+      await server!.kill('SIGTERM');
+      expect(server!.proc.exitCode).toBe(0);
       expect(sink.answered).toBe(1);
 
       server = await boot(env);
@@ -125,23 +135,20 @@ describe('graceful shutdown (SIGTERM)', () => {
 
   it('should exit at once on a second signal, and perform the cut effect again with the same key after the restart', async () => {
     const sink = await startSlowSink(Number.POSITIVE_INFINITY);
-    const env = { DATA_DIR: mkdtempSync(join(root, 'twice-')), CONVOFLOW_ADMIN_KEY: ADMIN_KEY, SQLITE_SYNCHRONOUS: 'NORMAL', DEMO_ALLOW_PRIVATE_NETWORK: '1', LEASE_MS: '1000' };
     const agent = new Agent({ keepAlive: true });
     try {
-      server = await boot(env);
-      await publish(server, agent, callFlow('stuck-call', 'stuckcall', sink.url));
-      expect((await call(server, agent, 'POST', '/api/simulator/messages', { contact: 'fay', text: 'stuckcall' })).status).toBe(202);
-      await until(() => sink.received.length === 1, 'the HTTP call to reach the sink');
+      // A short lease: the call cut by the exit is claimed again soon after the restart.
+      const env = await callInFlight(sink, agent, 'fay', 'stuckcall', { LEASE_MS: '1000' });
 
-      const exited = server.kill('SIGTERM');
+      const exited = server!.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 1_000));
-      expect(server.proc.exitCode).toBeNull(); // still waiting for the call
+      expect(server!.proc.exitCode).toBeNull(); // still waiting for the call
       const signalledAgainAt = performance.now();
-      server.proc.kill('SIGTERM');
+      server!.proc.kill('SIGTERM');
       await exited;
-      expect(server.proc.exitCode).toBe(1);
+      expect(server!.proc.exitCode).toBe(1);
       expect(performance.now() - signalledAgainAt).toBeLessThan(5_000);
-      expect(server.output()).toMatch(/second signal while shutting down/);
+      expect(server!.output()).toMatch(/second signal while shutting down/);
 
       sink.release();
       server = await boot(env);
@@ -154,32 +161,6 @@ describe('graceful shutdown (SIGTERM)', () => {
     }
   }, 120_000);
 });
-
-/** A flow that calls `url` on `keyword` and says "called" once the call succeeded. */
-function callFlow(id: string, keyword: string, url: string): FlowDefinition {
-  const settings = { channels: ['simulator'], defaultReplyTimeout: 'PT1H', honourInterruptKeywords: false, onWaitingRunExpired: 'resume' } as const;
-  return {
-    id,
-    name: id,
-    triggers: [{ id: 'kw', type: 'keyword', params: { keywords: [keyword], match: 'exact' } }],
-    nodes: [
-      { id: 'call', type: 'http_request', typeVersion: 1, position: { x: 0, y: 0 }, params: { method: 'POST', url: `${url}/hook`, body: '{}', timeoutMs: 60_000 } },
-      { id: 'ok', type: 'send_text', typeVersion: 1, position: { x: 200, y: 0 }, params: { text: 'called' } },
-      { id: 'bad', type: 'send_text', typeVersion: 1, position: { x: 200, y: 200 }, params: { text: 'call failed' } },
-    ],
-    edges: [
-      { id: 'e1', source: 'call', sourceOutput: 'success', target: 'ok' },
-      { id: 'e2', source: 'call', sourceOutput: 'error', target: 'bad' },
-    ],
-    variables: [],
-    settings: { ...settings, channels: [...settings.channels] },
-  };
-}
-
-async function publish(server: ChildServer, agent: Agent, flow: FlowDefinition): Promise<void> {
-  expect((await call(server, agent, 'POST', '/api/flows', flow)).status).toBe(201);
-  expect((await call(server, agent, 'POST', `/api/flows/${flow.id}/publish`)).status).toBe(201);
-}
 
 const transcript = (answer: Answer): string[] => (JSON.parse(answer.body) as { items: Array<{ message: { text?: string } }> }).items.map((i) => i.message.text ?? '');
 
@@ -195,7 +176,17 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
  * A remote the HTTP node calls: answers each request after `delayMs` (never, for Infinity, until
  * `release()`), recording the Idempotency-Key of every request it received.
  */
-async function startSlowSink(delayMs: number): Promise<{ url: string; received: string[]; answered: number; release(): void; close(): Promise<void> }> {
+interface SlowSink {
+  url: string;
+  /** The Idempotency-Key of each request, in arrival order. */
+  received: string[];
+  answered: number;
+  /** Answers the held requests, and every later one at once. */
+  release(): void;
+  close(): Promise<void>;
+}
+
+async function startSlowSink(delayMs: number): Promise<SlowSink> {
   const held: ServerResponse[] = [];
   let releasing = false;
   const state = { received: [] as string[], answered: 0 };

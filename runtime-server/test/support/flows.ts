@@ -34,3 +34,22 @@ export function sendCallDelayFlow(sinkUrl: string): FlowDefinition {
   };
 }
 
+/** A flow that calls `url` when a contact says `keyword`, and says "called" once the call succeeded. */
+export function callFlow(id: string, keyword: string, url: string): FlowDefinition {
+  return {
+    id,
+    name: id,
+    triggers: [{ id: 'kw', type: 'keyword', params: { keywords: [keyword], match: 'exact' } }],
+    nodes: [
+      { id: 'call', type: 'http_request', typeVersion: 1, position: { x: 0, y: 0 }, params: { method: 'POST', url: `${url}/hook`, body: '{}', timeoutMs: 60_000 } },
+      { id: 'ok', type: 'send_text', typeVersion: 1, position: { x: 200, y: 0 }, params: { text: 'called' } },
+      { id: 'bad', type: 'send_text', typeVersion: 1, position: { x: 200, y: 200 }, params: { text: 'call failed' } },
+    ],
+    edges: [
+      { id: 'e1', source: 'call', sourceOutput: 'success', target: 'ok' },
+      { id: 'e2', source: 'call', sourceOutput: 'error', target: 'bad' },
+    ],
+    variables: [],
+    settings: { channels: ['simulator'], defaultReplyTimeout: 'PT1H', honourInterruptKeywords: false, onWaitingRunExpired: 'resume' },
+  };
+}
