@@ -71,7 +71,12 @@ main().catch((err: unknown) => {
   // A store that cannot be opened is an operator's problem to fix, not a crash: say what, not where.
   const storage = (err as { name?: unknown }).name === 'StorageError';
   const what = err instanceof Error ? (storage ? err.message : (err.stack ?? err.message)) : String(err);
-  const hint = storage && !process.env.MONGODB_URI ? ' (DATA_DIR must name a directory this process can write)' : '';
+  const code = (err as { code?: unknown }).code;
+  const hint = !storage || process.env.MONGODB_URI
+    ? ''
+    : code === 'CORRUPT'
+      ? ': restore it from a backup, or set DATA_DIR to another directory'
+      : ' (DATA_DIR must name a directory this process can write)';
   process.stderr.write(`convoflow: failed to start: ${what}${hint}\n`);
   process.exit(1);
 });

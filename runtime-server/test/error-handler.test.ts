@@ -41,6 +41,11 @@ describe('toProblem', () => {
     expect(toProblem(raw, '/x')).toMatchObject({ status: 503, detail: full });
     expect(problemHeaders(raw, toProblem(raw, '/x'))).toEqual({ 'Retry-After': '5' });
   });
+
+  it('should answer a damaged database with 503, saying nothing of the file', () => {
+    const damaged = new StorageError('CORRUPT', 'The SQLite database /srv/data/convoflow.db is not an SQLite database, or is damaged');
+    expect(toProblem(damaged, '/api/flows')).toMatchObject({ status: 503, detail: 'The store is unavailable; retry shortly.' });
+  });
 });
 
 describe('problemHeaders', () => {

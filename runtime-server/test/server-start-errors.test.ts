@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,5 +39,19 @@ describe('starting with settings that cannot work', () => {
     expect(stderr.trim()).toBe(
       `convoflow: failed to start: The SQLite database ${join(file, 'convoflow.db')} cannot be opened: ${file} exists and is not a directory (DATA_DIR must name a directory this process can write)`,
     );
+  });
+
+  it('should exit 1 saying the database file is not one, without a stack trace, and leave the file alone', async () => {
+    const dataDir = join(dir, 'foreign');
+    mkdirSync(dataDir);
+    const file = join(dataDir, 'convoflow.db');
+    const foreign = Buffer.from('This is a text file that someone named convoflow.db. '.repeat(200));
+    writeFileSync(file, foreign);
+    const { code, stderr } = await runServer({ DATA_DIR: dataDir });
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe(
+      `convoflow: failed to start: The SQLite database ${file} is not an SQLite database, or is damaged (file is not a database): restore it from a backup, or set DATA_DIR to another directory`,
+    );
+    expect(readFileSync(file).equals(foreign)).toBe(true);
   });
 });

@@ -26,7 +26,7 @@ export function problemHeaders(err: unknown, problem: ProblemDocument): Record<s
  * - HttpProblem: as thrown.
  * - body-parser errors: malformed JSON 400, too large 413, unsupported charset/encoding 415.
  * - a path parameter the router cannot percent-decode: 400 naming `path`.
- * - StorageError codes: NOT_FOUND 404, CONFLICT 409, BAD_CURSOR 422, BUSY/UNAVAILABLE/NOT_MIGRATED/FULL 503
+ * - StorageError codes: NOT_FOUND 404, CONFLICT 409, BAD_CURSOR 422, BUSY/UNAVAILABLE/NOT_MIGRATED/FULL/CORRUPT 503
  *   (and raw SQLite unique-constraint / busy / full errors alike).
  * - anything else: 500 with a generic detail (the error itself goes to the log only).
  */
@@ -64,6 +64,8 @@ export function toProblem(err: unknown, instance: string, requestId?: string): P
         return problemDocument(503, 'unavailable', 'The store is unavailable; retry shortly.', instance, extra);
       case 'FULL':
         return problemDocument(503, 'unavailable', STORAGE_FULL, instance, extra);
+      case 'CORRUPT':
+        return problemDocument(503, 'unavailable', 'The store is unavailable; retry shortly.', instance, extra);
     }
   }
   // A raw driver error that escaped the store's own mapping (seen under jest, where a second module

@@ -4,7 +4,7 @@ import { StorageError as ConvoflowStorageError } from '@convoflow/engine';
  * Why a storage operation failed, as a stable code callers can branch on. Help text for each is in
  * `STORAGE_ERROR_HELP`.
  */
-export type StorageErrorCode = 'LEASE_LOST' | 'NOT_FOUND' | 'CONFLICT' | 'NOT_MIGRATED' | 'BAD_CURSOR' | 'BUSY' | 'UNAVAILABLE' | 'FULL';
+export type StorageErrorCode = 'LEASE_LOST' | 'NOT_FOUND' | 'CONFLICT' | 'NOT_MIGRATED' | 'BAD_CURSOR' | 'BUSY' | 'UNAVAILABLE' | 'FULL' | 'CORRUPT';
 
 /** What each storage error code means and what to do about it. */
 export const STORAGE_ERROR_HELP: Record<StorageErrorCode, string> = {
@@ -17,6 +17,7 @@ export const STORAGE_ERROR_HELP: Record<StorageErrorCode, string> = {
   BUSY: 'The database stayed locked by another process for longer than the busy timeout. Retry, or raise busyTimeoutMs.',
   UNAVAILABLE: 'The database could not be reached. Check the connection string and that the server (a replica set, for MongoDB) is up.',
   FULL: 'The disk holding the database is full; the operation wrote nothing. Free space (or lower the RETENTION_* windows): the server carries on by itself once it can write again.',
+  CORRUPT: 'The database file is not a database of this kind, or it is damaged. Restore it from a backup, or point the server at another file.',
 };
 
 /**

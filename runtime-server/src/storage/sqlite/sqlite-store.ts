@@ -163,8 +163,20 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const db = openDatabase(file, memory);
   const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
   db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  // The first read of the file: a file that is not a database (or a damaged one) says so here.
+  let empty: boolean;
+  try {
+    empty = isEmpty(db);
+  } catch (err) {
+    db.close();
+    const mapped = toStorageError(err);
+    if (mapped instanceof StorageError && mapped.code === 'CORRUPT') {
+      throw new StorageError('CORRUPT', `The SQLite database ${file} is not an SQLite database, or is damaged (${(err as Error).message})`, { cause: err });
+    }
+    throw mapped;
+  }
   // auto_vacuum can only be chosen before the first table exists; older files are converted in migrate().
-  if (isEmpty(db)) db.pragma('auto_vacuum = INCREMENTAL');
+  if (empty) db.pragma('auto_vacuum = INCREMENTAL');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
@@ -212,6 +224,9 @@ function toStorageError(err: unknown): unknown {
     }
     if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
       return new StorageError('CONFLICT', String(message), { cause: err });
+    }
+    if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
+      return new StorageError('CORRUPT', `The SQLite database is not an SQLite database, or is damaged: ${String(message)}`, { cause: err });
     }
     if (code === 'SQLITE_FULL') {
       return new StorageError('FULL', `The disk holding the SQLite database is full: ${String(message)}`, { cause: err });
