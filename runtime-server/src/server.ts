@@ -3,6 +3,7 @@ import { answerClientError } from './http/client-error.js';
 import { createDrainableServer } from './http/graceful-close.js';
 import { bootstrap } from './bootstrap.js';
 import { ConfigError, readConfig } from './config.js';
+import { describeStartFailure } from './start-failure.js';
 
 /**
  * Starts Convoflow: `npm start`. Listens on PORT (3000), seeds the demo workspace on first start
@@ -68,15 +69,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  // A store that cannot be opened is an operator's problem to fix, not a crash: say what, not where.
-  const storage = (err as { name?: unknown }).name === 'StorageError';
-  const what = err instanceof Error ? (storage ? err.message : (err.stack ?? err.message)) : String(err);
-  const code = (err as { code?: unknown }).code;
-  const hint = !storage || process.env.MONGODB_URI
-    ? ''
-    : code === 'CORRUPT'
-      ? ': restore it from a backup, or set DATA_DIR to another directory'
-      : ' (DATA_DIR must name a directory this process can write)';
-  process.stderr.write(`convoflow: failed to start: ${what}${hint}\n`);
+  process.stderr.write(`convoflow: failed to start: ${describeStartFailure(err, Boolean(process.env.MONGODB_URI))}\n`);
   process.exit(1);
 });

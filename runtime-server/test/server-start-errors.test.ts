@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,5 +55,18 @@ describe('starting with settings that cannot work', () => {
       `convoflow: failed to start: The SQLite database ${file} is not an SQLite database, or is damaged (file is not a database): restore it from a backup, or set DATA_DIR to another directory`,
     );
     expect(readFileSync(file).equals(foreign)).toBe(true);
+  });
+
+  it('should exit 1 saying the port is taken, in one line', async () => {
+    const taken = createServer().listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const { code, stderr } = await runServer({ DATA_DIR: join(dir, 'port'), HOST: '127.0.0.1', PORT: String(port) });
+      expect(code).toBe(1);
+      expect(stderr.trim()).toBe(`convoflow: failed to start: 127.0.0.1:${port} is already in use: stop what listens there, or set PORT to another port`);
+    } finally {
+      taken.close();
+    }
   });
 });
