@@ -40,6 +40,10 @@ describe.each([
     expect(refused?.headers['retry-after']).toBe('5');
     expect(refused?.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(refused?.body).toMatchObject({ type: 'https://convoflow.dev/problems/unavailable', detail: "The server's storage is full, so nothing was written; retry later." });
+    // Logged as a state of the deployment, with its reason: a warning, not an error with a stack.
+    const logged = h.logs.map((l) => JSON.parse(l) as { level: number; msg: string; reason?: string; err?: unknown });
+    expect(logged.filter((l) => l.level >= 50)).toEqual([]);
+    expect(logged).toContainEqual(expect.objectContaining({ level: 40, msg: 'request refused: the store cannot serve it now', reason: expect.stringMatching(/full/) }));
     const refusedId = `m${accepted.length}`;
     const journaled = env.store.db.prepare('SELECT count(*) AS n FROM journal WHERE workspace_id = ? AND dedupe_key LIKE ?');
     expect(journaled.get(h.ws, `%:${refusedId}`)).toEqual({ n: 0 });

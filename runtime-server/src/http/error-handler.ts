@@ -93,6 +93,21 @@ export function toProblem(err: unknown, instance: string, requestId?: string): P
   return problemDocument(500, 'internal', 'Something went wrong on our side; the request id identifies it in the logs.', instance, extra);
 }
 
+/**
+ * Logs the cause of a 5xx. A 503 is the store being busy, unreachable or full: a state of the
+ * deployment, logged as a warning with its reason, not a stack per request while it lasts (on a
+ * full disk those lines would land on the same disk). Anything else is a defect: an error, with
+ * its stack.
+ */
+export function logServerProblem(logger: Logger, err: unknown, problem: ProblemDocument, context: { reqId: string | undefined; path: string }): void {
+  if (problem.status < 500) return;
+  if (problem.status === 503) {
+    logger.warn({ ...context, reason: err instanceof Error ? err.message : String(err) }, 'request refused: the store cannot serve it now');
+  } else {
+    logger.error({ err, ...context }, 'request error');
+  }
+}
+
 /** Sends a problem document with its status and content type. */
 export function sendProblem(res: Response, problem: ProblemDocument, headers?: Record<string, string>): void {
   if (headers) res.set(headers);
@@ -117,7 +132,7 @@ export function errorHandler(logger: Logger) {
       return;
     }
     const problem = toProblem(err, req.path, requestIdOf(res));
-    if (problem.status >= 500) logger.error({ err, reqId: requestIdOf(res), path: req.path }, 'request error');
+    logServerProblem(logger, err, problem, { reqId: requestIdOf(res), path: req.path });
     sendProblem(res, problem, problemHeaders(err, problem));
   };
 }

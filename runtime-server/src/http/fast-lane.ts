@@ -3,7 +3,7 @@ import { parse as parseQuery } from 'node:querystring';
 import bytes from 'bytes';
 import type { JsonSchema } from '@convoflow/engine';
 import type { Logger } from '../observability/logger.js';
-import { problemHeaders, toProblem, writeProblem } from './error-handler.js';
+import { logServerProblem, problemHeaders, toProblem, writeProblem } from './error-handler.js';
 import { contentLength, objectSchema, prepareCall, type MountDeps } from './mount-route.js';
 import { requestIdOf, setRequestRoute, trackRequest, type RequestContextDeps } from './request-context.js';
 import type { Reply, RouteSpec } from './route.js';
@@ -81,7 +81,7 @@ function fail(res: ServerResponse, err: unknown, path: string, logger: Logger): 
     return;
   }
   const problem = toProblem(err, path, requestIdOf(res));
-  if (problem.status >= 500) logger.error({ err, reqId: requestIdOf(res), path }, 'request error');
+  logServerProblem(logger, err, problem, { reqId: requestIdOf(res), path });
   writeProblem(res, problem, problemHeaders(err, problem));
 }
 

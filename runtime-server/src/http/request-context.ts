@@ -63,7 +63,8 @@ export function trackRequest(req: IncomingMessage, res: ServerResponse, path: st
     deps.metrics.httpRequestDuration.observe(labels, seconds);
     deps.metrics.httpRequestsTotal.inc(labels);
     const quiet = route === '/metrics' || route === '/healthz' || route === '/readyz';
-    const level = res.statusCode >= 500 ? 'error' : quiet ? 'debug' : 'info';
+    // A 503 (the store cannot serve now) is a state of the deployment, not a defect.
+    const level = res.statusCode === 503 ? 'warn' : res.statusCode >= 500 ? 'error' : quiet ? 'debug' : 'info';
     // Two requests per message under load: no line is built for a level that is off.
     if (!deps.logger.isLevelEnabled(level)) return;
     const line = {
@@ -75,6 +76,6 @@ export function trackRequest(req: IncomingMessage, res: ServerResponse, path: st
       ms: Math.round(seconds * 1e6) / 1e3,
       ...(state.workspaceId ? { workspaceId: state.workspaceId } : {}),
     };
-    deps.logger[level](line, level === 'error' ? 'request failed' : 'request');
+    deps.logger[level](line, res.statusCode >= 500 ? 'request failed' : 'request');
   });
 }
