@@ -51,6 +51,7 @@ export function createDrainableServer(listener: RequestListener): DrainableServe
     server,
     drain(graceMs) {
       draining = true;
+      // Connections idle now are closed by close() itself; the others by the sweep as they finish.
       return new Promise((resolve) => {
         let cut = false;
         const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
@@ -63,7 +64,6 @@ export function createDrainableServer(listener: RequestListener): DrainableServe
           clearTimeout(deadline);
           resolve({ cut });
         });
-        // Connections that were idle are closed by close() itself; the rest as they finish.
       });
     },
   };

@@ -29,18 +29,20 @@ class TimerMongoBackend extends MongoBackend implements TimerStoreProvider {
    */
   override async connect(): Promise<void> {
     await super.connect();
-    const repo = this.repository;
-    if (!(repo instanceof MongoJobRepository)) throw new Error('MongoDB timer store: unexpected repository');
-    await repo.collection.createIndex(
+    await this.jobRepository().collection.createIndex(
       { name: 1, 'data.key': 1 },
       { name: 'convoflow_job_key', unique: true, partialFilterExpression: { 'data.key': { $exists: true } } },
     );
   }
 
   timerStore(jobName: string): TimerStore {
+    return new MongoTimerStore(this.jobRepository(), jobName);
+  }
+
+  private jobRepository(): MongoJobRepository {
     const repo = this.repository;
     if (!(repo instanceof MongoJobRepository)) throw new Error('MongoDB timer store: unexpected repository');
-    return new MongoTimerStore(repo, jobName);
+    return repo;
   }
 }
 

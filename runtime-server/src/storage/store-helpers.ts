@@ -83,3 +83,17 @@ export const ACTIVE_RUN_STATUSES: readonly StoredRunStatus[] = ['running', 'wait
  * so a retried or failed effect says why.
  */
 export type StoredOutboxEntry = OutboxEntry & { lastError?: string };
+
+/**
+ * Message retention: the seq of the last message of `front` (the table's oldest, in seq order)
+ * stored before `cutoff`, counting only up to the first one inside the window; undefined when the
+ * oldest is inside it. Both adapters delete through that seq. Pure.
+ */
+export function expiredThrough(front: Array<{ seq: number; at: number }>, cutoff: number): number | undefined {
+  let last: number | undefined;
+  for (const message of front) {
+    if (message.at >= cutoff) break;
+    last = message.seq;
+  }
+  return last;
+}

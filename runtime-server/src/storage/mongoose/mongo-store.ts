@@ -7,6 +7,7 @@ import {
   decodeCursor,
   definedOnly,
   encodeCursor,
+  expiredThrough,
   mergeFields,
   pageSize,
   zeroStatusCounts,
@@ -885,11 +886,7 @@ class MongoStoreImpl implements MongoStore {
         const cutoff = now - policy.messagesMs;
         for (;;) {
           const front = await this.#m.Message.find({}, { seq: 1, at: 1 }).sort({ seq: 1 }).limit(PRUNE_BATCH).lean<{ seq: number; at: number }[]>();
-          let last: number | undefined;
-          for (const m of front) {
-            if (m.at >= cutoff) break;
-            last = m.seq;
-          }
+          const last = expiredThrough(front, cutoff);
           if (last === undefined) break;
           report.messages += (await this.#m.Message.deleteMany({ seq: { $lte: last } })).deletedCount;
         }

@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
 import type { PruneReport, RetentionPolicy } from '../storage-port.js';
 import { limitBy } from '../../support/sqlite-limit.js';
+import { expiredThrough } from '../store-helpers.js';
 import { endReadSnapshot } from '../../support/sqlite-read-snapshot.js';
 
 /** Rows deleted per transaction: small enough that the write lock is never held for long. @internal */
@@ -75,11 +76,7 @@ export async function pruneSqlite(db: Database.Database, policy: RetentionPolicy
     const front = db.prepare<[number], { seq: number; at: number }>(`SELECT seq, at FROM messages ORDER BY seq ${limitBy()}`);
     const deleteThrough = db.prepare<[number]>('DELETE FROM messages WHERE seq <= ?');
     report.messages = await drain(db, () => {
-      let last: number | undefined;
-      for (const row of front.all(PRUNE_BATCH)) {
-        if (row.at >= cutoff) break;
-        last = row.seq;
-      }
+      const last = expiredThrough(front.all(PRUNE_BATCH), cutoff);
       return last === undefined ? 0 : deleteThrough.run(last).changes;
     });
   }
