@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConvoflowError } from '@convoflow/engine';
+import { ConvoflowError, type JsonObject } from '@convoflow/engine';
 import { createStore } from '../src/storage/create-store.js';
 import { STORAGE_ERROR_HELP } from '../src/storage/errors.js';
 import { createSqliteStore, type SqliteStore } from '../src/storage/sqlite/sqlite-store.js';
@@ -182,6 +182,35 @@ describe('sqlite store', () => {
     expect(await store.runs.stepLog('r2')).toEqual([]);
     expect(await store.outbox.get('r2', 1)).toBeUndefined();
     expect((await store.outbox.get('r3', 1))?.status).toBe('pending');
+    await store.close();
+  });
+
+  it('should land each commit of a group whole or not at all when the disk fills in the middle', async () => {
+    const store = createSqliteStore({ file: tempFile() });
+    await store.migrate();
+    await store.leases.acquire('ws/c1', 'p1', 0, 1e12);
+    store.db.pragma('incremental_vacuum');
+    // The file may not grow: small rows still fit in their tables' pages, a big snapshot does not.
+    store.db.pragma(`max_page_count = ${store.db.pragma('page_count', { simple: true }) as number}`);
+    const commit = (id: string, snapshot: JsonObject) =>
+      stepCommit({ run: runRecord({ id, snapshot }), stepLogs: [{ ...stepLog(0, 'waiting'), runId: id }] });
+    const ids = ['r1', 'big', 'r3'];
+    let results: (Error | undefined)[];
+    try {
+      results = await store.commitSteps(ids.map((id) => commit(id, id === 'big' ? { filler: 'x'.repeat(50_000) } : {})));
+    } catch (err) {
+      results = ids.map(() => err as Error);
+    }
+    // Whatever SQLite rolled back (the statement, or the whole transaction), a commit reported
+    // written is all there, and one reported failed left nothing.
+    for (const [i, id] of ids.entries()) {
+      const written = results[i] === undefined;
+      expect({ id, run: (await store.runs.get('ws', id)) !== undefined }).toEqual({ id, run: written });
+      expect({ id, steps: (await store.runs.stepLog(id)).length }).toEqual({ id, steps: written ? 1 : 0 });
+      expect({ id, outbox: (await store.outbox.get(id, 1)) !== undefined }).toEqual({ id, outbox: written });
+    }
+    expect(results[1]).toBeDefined();
+    for (const error of results) if (error) expect(error).toMatchObject({ name: 'StorageError', code: 'FULL' });
     await store.close();
   });
 

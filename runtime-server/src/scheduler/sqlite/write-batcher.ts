@@ -1,5 +1,9 @@
 import type Database from 'better-sqlite3';
 import { endReadSnapshot } from '../../support/sqlite-read-snapshot.js';
+import { toStorageError } from '../../storage/sqlite/sqlite-errors.js';
+
+/** Thrown inside a whole-batch transaction to roll it back and run it again op by op. */
+const AN_OP_FAILED = new Error('an op of the batch failed');
 
 interface PendingOp {
   run: () => unknown;
@@ -14,6 +18,8 @@ interface PendingOp {
  * agenda awaits one repository call per job state change; with hundreds of jobs in flight this
  * turns hundreds of commits into one, which is what lets 100,000 due timers fire within a second
  * of each other. Operations run in the order they were queued, so a read queued after a write sees it.
+ * Errors reach callers as the store's: a full disk is a StorageError `FULL`, as anywhere else. An
+ * op may run twice (rolled back, then again): it must only touch the database.
  * @internal
  */
 export class WriteBatcher {
@@ -22,18 +28,40 @@ export class WriteBatcher {
   private readonly commit: (ops: PendingOp[]) => unknown[];
 
   constructor(private readonly db: Database.Database) {
-    // Each op catches its own error: a failed statement is rolled back by SQLite alone, and the
-    // others in the batch still commit.
-    const tx = db.transaction((ops: PendingOp[]) =>
+    // Almost every batch succeeds whole: run it without a savepoint per op. Only when an op fails is
+    // the batch rolled back and run again with one savepoint per op, so a failed op leaves nothing
+    // behind and the others still commit.
+    const whole = db.transaction((ops: PendingOp[]) =>
       ops.map((op) => {
         try {
           return { ok: true, value: op.run() };
-        } catch (error) {
-          return { ok: false, error };
+        } catch {
+          throw AN_OP_FAILED;
         }
       }),
     );
-    this.commit = (ops) => tx.immediate(ops);
+    const inSavepoint = db.transaction((op: PendingOp) => op.run());
+    const opByOp = db.transaction((ops: PendingOp[]) =>
+      ops.map((op) => {
+        try {
+          return { ok: true, value: inSavepoint(op) };
+        } catch (error) {
+          // A full disk, or I/O failing, can make SQLite cancel the whole transaction, not just
+          // the op: the ops after it would then run outside any transaction and land while their
+          // callers hear of failure. Stop, and fail the batch as one.
+          if (!db.inTransaction) throw error;
+          return { ok: false, error: toStorageError(error) };
+        }
+      }),
+    );
+    this.commit = (ops) => {
+      try {
+        return whole.immediate(ops);
+      } catch (error) {
+        if (error !== AN_OP_FAILED) throw error;
+        return opByOp.immediate(ops);
+      }
+    };
   }
 
   /** Queues `run` for the next group commit. */
@@ -67,7 +95,8 @@ export class WriteBatcher {
     try {
       outcomes = this.db.open ? this.commit(ops) : ops.map(() => ({ ok: false, error: new Error('database is closed') }));
     } catch (error) {
-      for (const op of ops) op.reject(error);
+      const mapped = toStorageError(error);
+      for (const op of ops) op.reject(mapped);
       return;
     }
     ops.forEach((op, i) => {

@@ -31,6 +31,7 @@ import type {
 } from '../storage-port.js';
 import { lastStepAt } from '../storage-port.js';
 import { applyMigrations } from './migrations.js';
+import { toStorageError } from './sqlite-errors.js';
 import { pruneSqlite } from './retention.js';
 import {
   toApiKey,
@@ -212,30 +213,6 @@ function guard<T>(fn: () => T): T {
   } catch (err) {
     throw toStorageError(err);
   }
-}
-
-function toStorageError(err: unknown): unknown {
-  if (err instanceof StorageError) return err;
-  // Matched by code, not instanceof: a test runner may load better-sqlite3 twice (two SqliteError classes).
-  const { code, message } = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; message?: unknown };
-  if (typeof code === 'string' && code.startsWith('SQLITE_')) {
-    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-      return new StorageError('BUSY', `Database is locked by another connection: ${String(message)}`, { cause: err });
-    }
-    if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-      return new StorageError('CONFLICT', String(message), { cause: err });
-    }
-    if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
-      return new StorageError('CORRUPT', `The SQLite database is not an SQLite database, or is damaged: ${String(message)}`, { cause: err });
-    }
-    if (code === 'SQLITE_FULL') {
-      return new StorageError('FULL', `The disk holding the SQLite database is full: ${String(message)}`, { cause: err });
-    }
-    if (/no such table/.test(String(message))) {
-      return new StorageError('NOT_MIGRATED', 'The SQLite store was used before migrate()', { cause: err });
-    }
-  }
-  return err;
 }
 
 const json = (value: unknown): string => JSON.stringify(value);
@@ -683,6 +660,7 @@ class SqliteStoreImpl implements SqliteStore {
           this.#commit(c);
           return undefined;
         } catch (err) {
+          if (!this.db.inTransaction) throw err; // SQLite cancelled the whole group (say, a full disk)
           if (!failedBeforeWriting.has(err as object)) throw WROTE_THEN_FAILED; // rolls the group back
           return err as Error;
         }
@@ -698,6 +676,10 @@ class SqliteStoreImpl implements SqliteStore {
           this.commitTx(c); // nested: runs as a savepoint
           return undefined;
         } catch (err) {
+          // A full disk, or I/O failing, can make SQLite cancel the whole transaction, not just the
+          // statement: the commits after this one would then each run as a transaction of their own
+          // and land while the group reports failure. Stop, and fail the group as one.
+          if (!this.db.inTransaction) throw err;
           const mapped = toStorageError(err);
           return mapped instanceof Error ? mapped : new Error(String(mapped));
         }
