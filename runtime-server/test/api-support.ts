@@ -21,6 +21,7 @@ import {
   type Metrics,
   type Role,
   type Runtime,
+  type RuntimeOptions,
   type SqliteStore,
 } from '../src/index.js';
 import { API_SCHEMAS } from '../src/api/schemas.js';
@@ -137,7 +138,9 @@ export interface ApiEnv {
  * `fetch` (no test flow calls out). Polls quickly so a test waits milliseconds, not the
  * production 100-500 ms.
  */
-export async function startApiEnv(options: { file?: string } = {}): Promise<ApiEnv> {
+export async function startApiEnv(
+  options: { file?: string; runtime?: Pick<RuntimeOptions, 'effectConcurrency' | 'leaseMs'> } = {},
+): Promise<ApiEnv> {
   const store = createSqliteStore({ file: options.file ?? ':memory:', synchronous: 'NORMAL' });
   await store.migrate();
   const problems: string[] = [];
@@ -153,6 +156,7 @@ export async function startApiEnv(options: { file?: string } = {}): Promise<ApiE
     channels: new Map([['simulator', createSimulatorChannel()]]),
     fetch,
     pollMs: 20,
+    ...options.runtime,
     log: (level, message, data) => {
       if (level === 'warn' || level === 'error') problems.push(`${level}: ${message} ${JSON.stringify(data ?? {})}`);
     },

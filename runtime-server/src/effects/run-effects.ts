@@ -16,6 +16,7 @@ import type {
   RunRecord,
   StoragePort,
 } from '../storage/storage-port.js';
+import { isTransientStorageError } from '../storage/errors.js';
 import { contactOrderingKey } from '../runtime/ids.js';
 import { toStored } from '../runtime/journal-payloads.js';
 import { outboundRecord, recipientOf, sendCompleted, type SendEffect } from './send-record.js';
@@ -69,6 +70,10 @@ export async function runEffect(deps: EffectRunnerDeps, entry: OutboxEntry): Pro
   try {
     outcome = await perform(deps, entry.effect, run);
   } catch (err) {
+    // The store could not be read or written (a full disk, a lock, a failover): nothing is known
+    // about the effect's outcome, so nothing is recorded. The entry stays claimed, and is taken
+    // again when its lease lapses, without counting as an attempt.
+    if (isTransientStorageError(err)) throw err;
     const message = err instanceof Error ? err.message : String(err);
     outcome = err instanceof RetryableEffectError ? { kind: 'retry', error: message } : failure(entry.effect, message);
   }

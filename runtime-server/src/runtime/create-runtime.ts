@@ -57,6 +57,26 @@ const CONTACT_ID_CACHE = 10_000;
 /** How often entries deferred by a store that cannot write are reported: not once per retry. */
 const DEFERRED_LOG_EVERY_MS = 10_000;
 
+/**
+ * Reports work put off because the store cannot write: a warning at most every
+ * DEFERRED_LOG_EVERY_MS, with how many were put off since the last one, not one per retry.
+ */
+function deferralReport(
+  message: string,
+  now: () => number,
+  log: NonNullable<RuntimeOptions['log']>,
+): (about: JsonObject, error: Error) => void {
+  let count = 0;
+  let loggedAt = Number.NEGATIVE_INFINITY;
+  return (about, error) => {
+    count += 1;
+    if (now() - loggedAt < DEFERRED_LOG_EVERY_MS) return;
+    log('warn', message, { deferred: count, ...about, error: error.message });
+    loggedAt = now();
+    count = 0;
+  };
+}
+
 const cronId = (workspaceId: string, flowId: string, triggerId: string): string => `${workspaceId}/${flowId}/${triggerId}`;
 
 /** The durable runtime: journal workers, effect executor and the RuntimePort the API uses. */
@@ -144,28 +164,23 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     log,
   };
 
+  const deferredEntries = deferralReport(
+    'journal entries deferred: the store cannot write now; they stay pending and are retried',
+    now,
+    log,
+  );
+  const deferredEffects = deferralReport(
+    'effects deferred: the store cannot be used now; each is taken again when its lease lapses',
+    now,
+    log,
+  );
+
   /**
    * One journal tick: leases the ordering keys that have pending entries, then works through them
    * in rounds, one entry per key per round, committing each round's steps in one transaction.
    * Entries of one key stay in order and see each other's commits (a round is written before the
    * next starts); keys are independent, so a round may hold one entry of each.
    */
-  const deferred = {
-    count: 0,
-    loggedAt: Number.NEGATIVE_INFINITY,
-    note(entry: JournalEntry, error: Error) {
-      this.count += 1;
-      if (now() - this.loggedAt < DEFERRED_LOG_EVERY_MS) return;
-      log('warn', 'journal entries deferred: the store cannot write now; they stay pending and are retried', {
-        deferred: this.count,
-        journalId: entry.id,
-        error: error.message,
-      });
-      this.loggedAt = now();
-      this.count = 0;
-    },
-  };
-
   const journalTick = async (): Promise<number> => {
     const heads = await store.journal.nextPending(batchSize, now());
     if (heads.length === 0) return 0;
@@ -222,7 +237,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
             // acknowledged, so it stays pending and a later tick takes it again; nothing after it
             // on this key runs before it.
             queues.delete(key);
-            deferred.note(entry, error);
+            deferredEntries({ journalId: entry.id }, error);
             continue;
           }
           log('error', 'journal entry failed', { journalId: entry.id, kind: entry.kind, error: error.message });
@@ -272,6 +287,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         const job = runEffect(effectDeps, entry)
           .then(() => options.hooks?.onEffect?.(entry.effect.type, true))
           .catch((err: unknown) => {
+            // Put off, not failed: it is taken again when its lease lapses.
+            if (isTransientStorageError(err)) return deferredEffects({ runId: entry.runId, seq: entry.seq }, err as Error);
             options.hooks?.onEffect?.(entry.effect.type, false);
             log('error', 'effect failed', { runId: entry.runId, seq: entry.seq, error: String(err) });
           })

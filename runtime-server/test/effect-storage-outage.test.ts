@@ -1,0 +1,116 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import request from 'supertest';
+import { chainFlow, startApiEnv, type ApiEnv, type Harness } from './api-support.js';
+
+// One effect at a time, so a held HTTP call keeps the next effect queued while the disk fills.
+// Short leases: an effect whose completion could not be written is taken again soon.
+let env: ApiEnv;
+let h: Harness;
+let remote: HeldRemote;
+beforeAll(async () => {
+  env = await startApiEnv({ runtime: { effectConcurrency: 1, leaseMs: 400 } });
+  remote = await startHeldRemote();
+});
+afterAll(async () => {
+  await remote.close();
+  await env.dispose();
+});
+beforeEach(async () => {
+  h = await env.harness();
+});
+afterEach(() => {
+  env.store.db.pragma('max_page_count = 1073741823');
+});
+
+describe('an effect that meets a full disk', () => {
+  it('should be taken again once there is room, never recorded as failed', async () => {
+    await h.store.workspaces.updateSettings(h.ws, { allowPrivateNetwork: true });
+    await h.publish(chainFlow('call', { id: 'k', type: 'keyword', params: { keywords: ['call'], match: 'exact' } }, [['ask', 'http_request', { method: 'GET', url: remote.url }]]));
+    await h.publish(
+      chainFlow('pause', { id: 'k', type: 'keyword', params: { keywords: ['pause'], match: 'exact' } }, [
+        ['wait', 'delay', { duration: 'PT0.1S' }, 'done'],
+        ['after', 'send_text', { text: 'after the pause' }],
+      ]),
+    );
+    const say = (contact: string, text: string) =>
+      request(h.app).post('/api/simulator/messages').set(h.auth()).send({ contact, text }).expect(202);
+
+    await say('caller', 'call');
+    await remote.called;
+    await say('pauser', 'pause');
+    const timerEffect = env.store.db.prepare<[string], { status: string; lastError: string | null }>(
+      `SELECT status, last_error AS lastError FROM outbox WHERE workspace_id = ? AND json_extract(effect, '$.type') = 'scheduleTimer'`,
+    );
+    await waitFor(() => timerEffect.get(h.ws) !== undefined);
+
+    // The delay's timer is queued behind the held call. Fill the file up to its last page, then
+    // let the call finish: storing the timer is the next write that needs a page.
+    const db = env.store.db;
+    db.pragma('incremental_vacuum');
+    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+    let fillers = 0;
+    for (;;) {
+      try {
+        await env.scheduler.scheduleTimer({ timerId: `filler-${fillers}`, dueAt: Date.UTC(2100, 0, 1), payload: {} });
+        fillers += 1;
+      } catch (err) {
+        expect(err).toMatchObject({ name: 'StorageError', code: 'FULL' });
+        break;
+      }
+    }
+    remote.release();
+    await waitFor(() => env.takeProblems().some((p) => p.includes('effects deferred') && p.includes('full')));
+    expect(timerEffect.get(h.ws)).toMatchObject({ status: 'pending' });
+
+    db.pragma('max_page_count = 1073741823');
+    for (let i = 0; i < fillers; i++) await env.scheduler.cancelTimer(`filler-${i}`);
+    await waitFor(() => timerEffect.get(h.ws)?.status === 'done', 10_000);
+    await h.settle();
+    const transcript = await request(h.app).get('/api/simulator/messages').query({ contact: 'pauser' }).set(h.auth()).expect(200);
+    expect(transcript.body.items.map((m: { message: { text: string } }) => m.message.text)).toEqual(['after the pause']);
+    expect((await h.runs()).map((r) => r.status)).toEqual(['done', 'done']);
+  });
+});
+
+interface HeldRemote {
+  url: string;
+  /** Resolves when the first request arrives. */
+  called: Promise<void>;
+  /** Answers the requests held so far, and every later one at once. */
+  release(): void;
+  close(): Promise<void>;
+}
+
+/** A remote system that holds its answers until told to give them. */
+async function startHeldRemote(): Promise<HeldRemote> {
+  const held: ServerResponse[] = [];
+  let released = false;
+  let arrived!: () => void;
+  const called = new Promise<void>((resolve) => (arrived = resolve));
+  const answer = (res: ServerResponse) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+  const server: Server = createServer((req: IncomingMessage, res) => {
+    req.resume();
+    arrived();
+    if (released) answer(res);
+    else held.push(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    called,
+    release() {
+      released = true;
+      for (const res of held.splice(0)) answer(res);
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function waitFor(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
