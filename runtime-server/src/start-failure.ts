@@ -10,9 +10,15 @@ export function describeStartFailure(err: unknown, mongo: boolean): string {
   if (e.name === 'StorageError') {
     const message = (err as Error).message;
     if (mongo) return message;
-    return e.code === 'CORRUPT'
-      ? `${message}: restore it from a backup, or set DATA_DIR to another directory`
-      : `${message} (DATA_DIR must name a directory this process can write)`;
+    switch (e.code) {
+      case 'CORRUPT':
+        return `${message}: restore it from a backup, or set DATA_DIR to another directory`;
+      case 'FULL':
+      case 'IO':
+        return `${message}: free space on that disk, or set DATA_DIR to a directory on another one`;
+      default:
+        return `${message} (DATA_DIR must name a directory this process can write)`;
+    }
   }
   if (e.syscall === 'listen') {
     const where = `${String(e.address)}:${String(e.port)}`;

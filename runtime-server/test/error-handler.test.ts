@@ -1,6 +1,7 @@
 import { problemHeaders, toProblem } from '../src/http/error-handler.js';
 import { HttpProblem } from '../src/http/problem.js';
 import { StorageError } from '../src/storage/errors.js';
+import { toStorageError } from '../src/storage/sqlite/sqlite-errors.js';
 
 describe('toProblem', () => {
   it('should answer a path the router cannot percent-decode with 400 naming the path', () => {
@@ -39,6 +40,15 @@ describe('toProblem', () => {
     expect(mapped).toMatchObject({ status: 503, type: 'https://convoflow.dev/problems/unavailable', detail: full });
     const raw = Object.assign(new Error('database or disk is full'), { name: 'SqliteError', code: 'SQLITE_FULL' });
     expect(toProblem(raw, '/x')).toMatchObject({ status: 503, detail: full });
+    expect(problemHeaders(raw, toProblem(raw, '/x'))).toEqual({ 'Retry-After': '5' });
+  });
+
+  it('should answer a disk that refuses writes (a quota, a file-size limit) with 503 too', () => {
+    const refused = "The server's storage refused the write (it may be full), so nothing was written; retry later.";
+    const mapped = toProblem(toStorageError(Object.assign(new Error('disk I/O error'), { name: 'SqliteError', code: 'SQLITE_IOERR_WRITE' })), '/api/flows');
+    expect(mapped).toMatchObject({ status: 503, detail: refused });
+    const raw = Object.assign(new Error('disk I/O error'), { name: 'SqliteError', code: 'SQLITE_IOERR_FSYNC' });
+    expect(toProblem(raw, '/x')).toMatchObject({ status: 503, detail: refused });
     expect(problemHeaders(raw, toProblem(raw, '/x'))).toEqual({ 'Retry-After': '5' });
   });
 

@@ -41,6 +41,8 @@ describe('describeStartFailure', () => {
     const unopened = new StorageError('UNAVAILABLE', 'The SQLite database /d/convoflow.db cannot be opened: EACCES');
     expect(describeStartFailure(unopened, false)).toBe(`${unopened.message} (DATA_DIR must name a directory this process can write)`);
     expect(describeStartFailure(unopened, true)).toBe(unopened.message);
+    const full = new StorageError('FULL', 'The disk holding the SQLite database is full: database or disk is full');
+    expect(describeStartFailure(full, false)).toBe(`${full.message}: free space on that disk, or set DATA_DIR to a directory on another one`);
     const bug = new TypeError('x is undefined');
     expect(describeStartFailure(bug, false)).toBe(bug.stack);
   });

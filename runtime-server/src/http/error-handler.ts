@@ -8,6 +8,7 @@ import { requestIdOf } from './request-context.js';
 export const PROBLEM_JSON = 'application/problem+json';
 
 const STORAGE_FULL = 'The server\'s storage is full, so nothing was written; retry later.';
+const STORAGE_REFUSED = 'The server\'s storage refused the write (it may be full), so nothing was written; retry later.';
 /** Seconds a client is asked to wait after a 503 (the store busy, unreachable or full). */
 const RETRY_AFTER_S = '5';
 
@@ -26,8 +27,8 @@ export function problemHeaders(err: unknown, problem: ProblemDocument): Record<s
  * - HttpProblem: as thrown.
  * - body-parser errors: malformed JSON 400, too large 413, unsupported charset/encoding 415.
  * - a path parameter the router cannot percent-decode: 400 naming `path`.
- * - StorageError codes: NOT_FOUND 404, CONFLICT 409, BAD_CURSOR 422, BUSY/UNAVAILABLE/NOT_MIGRATED/FULL/CORRUPT 503
- *   (and raw SQLite unique-constraint / busy / full errors alike).
+ * - StorageError codes: NOT_FOUND 404, CONFLICT 409, BAD_CURSOR 422, BUSY/UNAVAILABLE/NOT_MIGRATED/FULL/IO/CORRUPT 503
+ *   (and raw SQLite unique-constraint / busy / full / I/O errors alike).
  * - anything else: 500 with a generic detail (the error itself goes to the log only).
  */
 export function toProblem(err: unknown, instance: string, requestId?: string): ProblemDocument {
@@ -64,6 +65,8 @@ export function toProblem(err: unknown, instance: string, requestId?: string): P
         return problemDocument(503, 'unavailable', 'The store is unavailable; retry shortly.', instance, extra);
       case 'FULL':
         return problemDocument(503, 'unavailable', STORAGE_FULL, instance, extra);
+      case 'IO':
+        return problemDocument(503, 'unavailable', STORAGE_REFUSED, instance, extra);
       case 'CORRUPT':
         return problemDocument(503, 'unavailable', 'The store is unavailable; retry shortly.', instance, extra);
     }
@@ -78,6 +81,7 @@ export function toProblem(err: unknown, instance: string, requestId?: string): P
       return problemDocument(503, 'unavailable', 'The store is busy; retry shortly.', instance, extra);
     }
     if (e.code === 'SQLITE_FULL') return problemDocument(503, 'unavailable', STORAGE_FULL, instance, extra);
+    if (e.code.startsWith('SQLITE_IOERR')) return problemDocument(503, 'unavailable', STORAGE_REFUSED, instance, extra);
   }
   const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 500;
   // The router decodes path parameters before any handler runs; `%ZZ` fails there.

@@ -4,7 +4,7 @@ import { StorageError as ConvoflowStorageError } from '@convoflow/engine';
  * Why a storage operation failed, as a stable code callers can branch on. Help text for each is in
  * `STORAGE_ERROR_HELP`.
  */
-export type StorageErrorCode = 'LEASE_LOST' | 'NOT_FOUND' | 'CONFLICT' | 'NOT_MIGRATED' | 'BAD_CURSOR' | 'BUSY' | 'UNAVAILABLE' | 'FULL' | 'CORRUPT';
+export type StorageErrorCode = 'LEASE_LOST' | 'NOT_FOUND' | 'CONFLICT' | 'NOT_MIGRATED' | 'BAD_CURSOR' | 'BUSY' | 'UNAVAILABLE' | 'FULL' | 'IO' | 'CORRUPT';
 
 /** What each storage error code means and what to do about it. */
 export const STORAGE_ERROR_HELP: Record<StorageErrorCode, string> = {
@@ -17,6 +17,7 @@ export const STORAGE_ERROR_HELP: Record<StorageErrorCode, string> = {
   BUSY: 'The database stayed locked by another process for longer than the busy timeout. Retry, or raise busyTimeoutMs.',
   UNAVAILABLE: 'The database could not be reached. Check the connection string and that the server (a replica set, for MongoDB) is up.',
   FULL: 'The disk holding the database is full; the operation wrote nothing. Free space (or lower the RETENTION_* windows): the server carries on by itself once it can write again.',
+  IO: 'The disk refused a read or a write of the database (an I/O error): it may be over a quota or a file-size limit, or failing; the operation wrote nothing. Free space or raise the limit: the server carries on by itself once it can write again. If it lasts, check the disk\'s health.',
   CORRUPT: 'The database file is not a database of this kind, or it is damaged. Restore it from a backup, or point the server at another file.',
 };
 
@@ -42,8 +43,11 @@ export class StorageError extends ConvoflowStorageError {
   }
 }
 
-/** Codes of a store that cannot write, or be reached, now but may later. */
-const TRANSIENT_CODES: ReadonlySet<string> = new Set<StorageErrorCode>(['BUSY', 'UNAVAILABLE', 'FULL']);
+/**
+ * Codes of a store that cannot write, or be reached, now but may later. An I/O error is among
+ * them: a disk over its quota says so with one, and giving up the work would lose it for good.
+ */
+const TRANSIENT_CODES: ReadonlySet<string> = new Set<StorageErrorCode>(['BUSY', 'UNAVAILABLE', 'FULL', 'IO']);
 
 /**
  * True when `err` says the store cannot do the work now but may later (locked, unreachable, disk

@@ -2,7 +2,7 @@ import { StorageError } from '../errors.js';
 
 /**
  * Maps an error better-sqlite3 threw to the StorageError its code means (BUSY, CONFLICT, CORRUPT,
- * FULL, NOT_MIGRATED); lets StorageErrors, and errors it has no code for, through unchanged.
+ * FULL, IO, NOT_MIGRATED); lets StorageErrors, and errors it has no code for, through unchanged.
  */
 export function toStorageError(err: unknown): unknown {
   if (err instanceof StorageError) return err;
@@ -20,6 +20,9 @@ export function toStorageError(err: unknown): unknown {
     }
     if (code === 'SQLITE_FULL') {
       return new StorageError('FULL', `The disk holding the SQLite database is full: ${String(message)}`, { cause: err });
+    }
+    if (code.startsWith('SQLITE_IOERR')) {
+      return new StorageError('IO', `The disk holding the SQLite database refused a read or write (${String(message)}): it may be over a quota or a file-size limit, or failing`, { cause: err });
     }
     if (/no such table/.test(String(message))) {
       return new StorageError('NOT_MIGRATED', 'The SQLite store was used before migrate()', { cause: err });
