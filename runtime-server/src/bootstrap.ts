@@ -50,7 +50,7 @@ export async function bootstrap(
   const store = await createStore(
     config.mongodbUri
       ? { mongodbUri: config.mongodbUri }
-      : { sqliteFile: config.sqliteFile, synchronous: config.sqliteSynchronous },
+      : { sqliteFile: config.sqliteFile, synchronous: config.sqliteSynchronous, warn: (message) => logger.warn(message) },
   );
   await store.migrate();
 

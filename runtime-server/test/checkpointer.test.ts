@@ -86,10 +86,10 @@ describe('Checkpointer', () => {
     const db = new Database(file);
     db.pragma('journal_mode = WAL');
     let checkpointer: Checkpointer | undefined;
-    const warning = await new Promise<Error>((resolve) => {
-      checkpointer = new Checkpointer(db, join(dir, 'missing', 'db.sqlite'), { onError: resolve });
+    const warning = await new Promise<string>((resolve) => {
+      checkpointer = new Checkpointer(db, join(dir, 'missing', 'db.sqlite'), { warn: resolve });
     });
-    expect(warning.message).toMatch(/^Background WAL checkpoints of .*missing.* stopped \(.+\); the store's connection checkpoints again$/);
+    expect(warning).toMatch(/^Background WAL checkpoints of .*missing.* stopped \(.+\); the store's connection checkpoints again$/);
     await checkpointer!.stop();
     expect(autocheckpoint(db)).toBe(DEFAULT_AUTOCHECKPOINT_PAGES);
     db.close();

@@ -13,6 +13,8 @@ export interface StoreConfig {
   synchronous?: 'NORMAL' | 'FULL';
   /** How long a SQLite write waits for another process's lock. */
   busyTimeoutMs?: number;
+  /** Told what the operator should know of that the SQLite store does in the background. */
+  warn?: (message: string) => void;
 }
 
 /** The SQLite file used when neither a file nor MongoDB is configured. */
@@ -42,5 +44,6 @@ export async function createStore(config: StoreConfig = {}, env: NodeJS.ProcessE
     file: config.sqliteFile ?? DEFAULT_SQLITE_FILE,
     ...(config.synchronous ? { synchronous: config.synchronous } : {}),
     ...(config.busyTimeoutMs !== undefined ? { busyTimeoutMs: config.busyTimeoutMs } : {}),
+    ...(config.warn ? { warn: config.warn } : {}),
   });
 }

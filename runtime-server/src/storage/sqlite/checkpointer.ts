@@ -18,8 +18,25 @@ export interface CheckpointerOptions {
   busyTimeoutMs?: number;
   /** Called after each checkpoint (tests); without it the thread posts nothing. */
   onCheckpoint?: (result: CheckpointResult) => void;
-  /** Told why the thread stopped on its own. Default: a process warning (`CONVOFLOW_CHECKPOINTER`). */
-  onError?: (err: Error) => void;
+  /**
+   * Told when checkpoints stall (the disk is full or refuses writes: the thread keeps trying, once a
+   * second), when they work again, and why the thread stopped on its own. Default: a process warning
+   * (`CONVOFLOW_CHECKPOINTER`).
+   */
+  warn?: (message: string) => void;
+}
+
+/** What the thread posts. */
+type WorkerMessage =
+  | ({ type: 'checkpointed' } & CheckpointResult)
+  | { type: 'stalled'; code: string; message: string }
+  | { type: 'resumed' };
+
+/** An error thrown in the thread reaches this one cloned: an SqliteError may lose its message. */
+function describeThrown(err: unknown): string {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { message?: unknown; code?: unknown };
+  const parts = [e.message, e.code].filter((p): p is string => typeof p === 'string' && p !== '');
+  return parts.length > 0 ? [...new Set(parts)].join(', ') : String(err);
 }
 
 const WORKER_FILE = new URL('./checkpoint-worker.cjs', import.meta.url);
@@ -69,17 +86,17 @@ export class Checkpointer {
     // A checkpointer never keeps the process alive on its own.
     this.#worker.unref();
     db.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
+    const warn = options.warn ?? ((message: string) => process.emitWarning(message, { code: 'CONVOFLOW_CHECKPOINTER' }));
     const onCheckpoint = options.onCheckpoint;
-    if (onCheckpoint) {
-      this.#worker.on('message', (message: { type?: string } & CheckpointResult) => {
-        if (message.type === 'checkpointed') onCheckpoint({ busy: message.busy, log: message.log, checkpointed: message.checkpointed });
-      });
-    }
+    this.#worker.on('message', (message: WorkerMessage) => {
+      if (message.type === 'checkpointed') onCheckpoint?.({ busy: message.busy, log: message.log, checkpointed: message.checkpointed });
+      else if (message.type === 'stalled') {
+        warn(`Background WAL checkpoints of ${file} cannot write the database (${message.message}); the WAL grows until they can, and they are retried every second`);
+      } else if (message.type === 'resumed') warn(`Background WAL checkpoints of ${file} work again`);
+    });
     this.#exited = new Promise<void>((resolve) => {
-      this.#worker.once('error', (err) => {
-        const stopped = new Error(`Background WAL checkpoints of ${file} stopped (${err.message}); the store's connection checkpoints again`, { cause: err });
-        if (options.onError) options.onError(stopped);
-        else process.emitWarning(stopped.message, { code: 'CONVOFLOW_CHECKPOINTER' });
+      this.#worker.once('error', (err: unknown) => {
+        warn(`Background WAL checkpoints of ${file} stopped (${describeThrown(err)}); the store's connection checkpoints again`);
       });
       this.#worker.once('exit', () => {
         if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);

@@ -91,6 +91,8 @@ export interface SqliteStoreOptions {
    * `:memory:` database has no WAL.
    */
   backgroundCheckpoints?: boolean;
+  /** Told what the operator should know of that happens in the background (checkpoints stalled by a full disk). Default: a process warning. */
+  warn?: (message: string) => void;
 }
 
 /** What `vacuum()` did. */
@@ -183,7 +185,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   db.pragma('foreign_keys = ON');
   db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
   const durable = !memory && options.synchronous !== 'NORMAL';
-  const checkpointer = !memory && options.backgroundCheckpoints !== false ? new Checkpointer(db, file, { busyTimeoutMs }) : undefined;
+  const checkpointer = !memory && options.backgroundCheckpoints !== false ? new Checkpointer(db, file, { busyTimeoutMs, ...(options.warn ? { warn: options.warn } : {}) }) : undefined;
   return new SqliteStoreImpl(db, file, durable ? `${file}-wal` : undefined, checkpointer);
 }
 
