@@ -14,6 +14,8 @@ import { createRuntime, type Runtime } from './runtime/create-runtime.js';
 import { createAgendaScheduler } from './scheduler/agenda-scheduler.js';
 import { SqliteAgendaBackend } from './scheduler/sqlite/sqlite-agenda-backend.js';
 import { createStore } from './storage/create-store.js';
+import { isTransientStorageError } from './storage/errors.js';
+import { throttledWarning } from './support/throttled-warning.js';
 import type { StoragePort } from './storage/storage-port.js';
 
 /** A wired server process: everything `server.ts` starts, also what tests start in process. */
@@ -58,11 +60,14 @@ export async function bootstrap(
     store.kind === 'sqlite'
       ? new SqliteAgendaBackend(store.db)
       : (await import('./scheduler/mongo-backend.js')).createMongoSchedulerBackend(config.mongodbUri ?? '');
+  const schedulerDeferred = throttledWarning('timers deferred: the store cannot write now; they are retried', Date.now, (_level, message, data) =>
+    logger.warn(data, message),
+  );
   const scheduler = createAgendaScheduler({
     backend,
     processEvery: config.schedulerPollMs,
     lockLifetimeMs: config.schedulerLockLifetimeMs,
-    onError: (err) => logger.error({ err }, 'scheduler error'),
+    onError: (err) => (isTransientStorageError(err) ? schedulerDeferred({}, err) : logger.error({ err }, 'scheduler error')),
   });
 
   const runsEnded = new Counter({ name: 'convoflow_runs_ended_total', help: 'Runs that ended, by status.', labelNames: ['status'] as const, registers: [metrics.registry] });

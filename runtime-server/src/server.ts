@@ -68,6 +68,11 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
+// A file-size limit (`ulimit -f`) raises SIGXFSZ at the write that would pass it, and that signal's
+// default is to kill the process. Handled, the write fails with EFBIG instead, which the store
+// reports as a disk that refuses writes: requests answer 503 and work waits until it can write.
+process.on('SIGXFSZ', () => undefined);
+
 main().catch((err: unknown) => {
   process.stderr.write(`convoflow: failed to start: ${describeStartFailure(err, Boolean(process.env.MONGODB_URI))}\n`);
   process.exit(1);

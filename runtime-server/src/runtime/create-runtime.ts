@@ -24,6 +24,7 @@ import { WorkLoop } from './work-loop.js';
 import { MessageWatcher } from './message-watcher.js';
 import { ExpiringCache } from '../support/expiring-cache.js';
 import { isTransientStorageError } from '../storage/errors.js';
+import { throttledWarning } from '../support/throttled-warning.js';
 
 export interface RuntimeOptions {
   store: StoragePort;
@@ -54,28 +55,6 @@ export interface RuntimeOptions {
 const KEY_BATCH = 32;
 /** Channel identities whose contact id is kept (~200 bytes each); the map is cleared when full. */
 const CONTACT_ID_CACHE = 10_000;
-/** How often entries deferred by a store that cannot write are reported: not once per retry. */
-const DEFERRED_LOG_EVERY_MS = 10_000;
-
-/**
- * Reports work put off because the store cannot write: a warning at most every
- * DEFERRED_LOG_EVERY_MS, with how many were put off since the last one, not one per retry.
- */
-function deferralReport(
-  message: string,
-  now: () => number,
-  log: NonNullable<RuntimeOptions['log']>,
-): (about: JsonObject, error: Error) => void {
-  let count = 0;
-  let loggedAt = Number.NEGATIVE_INFINITY;
-  return (about, error) => {
-    count += 1;
-    if (now() - loggedAt < DEFERRED_LOG_EVERY_MS) return;
-    log('warn', message, { deferred: count, ...about, error: error.message });
-    loggedAt = now();
-    count = 0;
-  };
-}
 
 const cronId = (workspaceId: string, flowId: string, triggerId: string): string => `${workspaceId}/${flowId}/${triggerId}`;
 
@@ -164,16 +143,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     log,
   };
 
-  const deferredEntries = deferralReport(
-    'journal entries deferred: the store cannot write now; they stay pending and are retried',
-    now,
-    log,
-  );
-  const deferredEffects = deferralReport(
-    'effects deferred: the store cannot be used now; each is taken again when its lease lapses',
-    now,
-    log,
-  );
+  const deferredEntries = throttledWarning('journal entries deferred: the store cannot write now; they stay pending and are retried', now, log);
+  const deferredEffects = throttledWarning('effects deferred: the store cannot be used now; each is taken again when its lease lapses', now, log);
 
   /**
    * One journal tick: leases the ordering keys that have pending entries, then works through them
@@ -264,8 +235,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     return heads.length < batchSize ? 0 : processed;
   };
 
+  // A store that cannot write fails whole ticks (leases, claims) while it lasts: reported as the
+  // work it puts off, not as an error per poll.
   const journalLoop = new WorkLoop(journalTick, options.pollMs ?? 200, (err) =>
-    log('error', 'journal loop failed', { error: String(err) }),
+    isTransientStorageError(err) ? deferredEntries({}, err as Error) : log('error', 'journal loop failed', { error: String(err) }),
   );
 
   const inFlight = new Set<Promise<void>>();
@@ -303,7 +276,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       return claimed.length < Math.min(free, batchSize) ? 0 : claimed.length;
     },
     options.pollMs ?? 200,
-    (err) => log('error', 'effect loop failed', { error: String(err) }),
+    (err) => (isTransientStorageError(err) ? deferredEffects({}, err as Error) : log('error', 'effect loop failed', { error: String(err) })),
   );
 
   // An effect may run longer than its lease (an HTTP call waits up to its timeout): renewed well
@@ -313,7 +286,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     try {
       await store.outbox.renew(owner, [...running.values()], now() + leaseMs);
     } catch (err) {
-      log('error', 'effect lease renewal failed', { error: String(err) });
+      if (isTransientStorageError(err)) deferredEffects({}, err as Error);
+      else log('error', 'effect lease renewal failed', { error: String(err) });
     }
   };
 

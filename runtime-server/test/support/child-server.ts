@@ -17,8 +17,14 @@ export interface ChildServer {
  * Starts the server exactly as `npm start` does, on the given environment, and resolves once it
  * prints the address it listens on.
  */
-export async function startChildServer(env: Record<string, string>, timeoutMs = 60_000): Promise<ChildServer> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'runtime-server/src/server.ts'], {
+export async function startChildServer(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+  /** A command that runs the server in its turn (`prlimit --fsize=N --`), keeping its pid. */
+  wrapper: string[] = [],
+): Promise<ChildServer> {
+  const [command, ...args] = [...wrapper, process.execPath, '--import', 'tsx', 'runtime-server/src/server.ts'];
+  const proc = spawn(command!, args, {
     cwd: REPO,
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
