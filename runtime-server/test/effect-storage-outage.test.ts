@@ -10,22 +10,33 @@ let h: Harness;
 let remote: HeldRemote;
 beforeAll(async () => {
   env = await startApiEnv({ runtime: { effectConcurrency: 1, leaseMs: 400 } });
-  remote = await startHeldRemote();
 });
-afterAll(async () => {
-  await remote.close();
-  await env.dispose();
-});
+afterAll(() => env.dispose());
 beforeEach(async () => {
   h = await env.harness();
+  await h.store.workspaces.updateSettings(h.ws, { allowPrivateNetwork: true });
 });
-afterEach(() => {
+afterEach(async () => {
   env.store.db.pragma('max_page_count = 1073741823');
+  await remote.close();
 });
+
+/** Makes the file unable to grow: the next write that needs a page fails with SQLITE_FULL. */
+function capFileAtItsSize(): void {
+  const db = env.store.db;
+  db.pragma('incremental_vacuum'); // no free pages left over from earlier writes
+  db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+}
+
+const say = (contact: string, text: string) => request(h.app).post('/api/simulator/messages').set(h.auth()).send({ contact, text }).expect(202);
+const transcript = async (contact: string): Promise<string[]> => {
+  const res = await request(h.app).get('/api/simulator/messages').query({ contact }).set(h.auth()).expect(200);
+  return res.body.items.map((m: { message: { text: string } }) => m.message.text);
+};
 
 describe('an effect that meets a full disk', () => {
   it('should be taken again once there is room, never recorded as failed', async () => {
-    await h.store.workspaces.updateSettings(h.ws, { allowPrivateNetwork: true });
+    remote = await startHeldRemote('{"ok":true}');
     await h.publish(chainFlow('call', { id: 'k', type: 'keyword', params: { keywords: ['call'], match: 'exact' } }, [['ask', 'http_request', { method: 'GET', url: remote.url }]]));
     await h.publish(
       chainFlow('pause', { id: 'k', type: 'keyword', params: { keywords: ['pause'], match: 'exact' } }, [
@@ -33,9 +44,6 @@ describe('an effect that meets a full disk', () => {
         ['after', 'send_text', { text: 'after the pause' }],
       ]),
     );
-    const say = (contact: string, text: string) =>
-      request(h.app).post('/api/simulator/messages').set(h.auth()).send({ contact, text }).expect(202);
-
     await say('caller', 'call');
     await remote.called;
     await say('pauser', 'pause');
@@ -47,8 +55,7 @@ describe('an effect that meets a full disk', () => {
     // The delay's timer is queued behind the held call. Fill the file up to its last page, then
     // let the call finish: storing the timer is the next write that needs a page.
     const db = env.store.db;
-    db.pragma('incremental_vacuum');
-    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+    capFileAtItsSize();
     let fillers = 0;
     for (;;) {
       try {
@@ -67,9 +74,34 @@ describe('an effect that meets a full disk', () => {
     for (let i = 0; i < fillers; i++) await env.scheduler.cancelTimer(`filler-${i}`);
     await waitFor(() => timerEffect.get(h.ws)?.status === 'done', 10_000);
     await h.settle();
-    const transcript = await request(h.app).get('/api/simulator/messages').query({ contact: 'pauser' }).set(h.auth()).expect(200);
-    expect(transcript.body.items.map((m: { message: { text: string } }) => m.message.text)).toEqual(['after the pause']);
+    expect(await transcript('pauser')).toEqual(['after the pause']);
     expect((await h.runs()).map((r) => r.status)).toEqual(['done', 'done']);
+  });
+
+  it('should write the outcome of work already done once there is room, never doing the work again', async () => {
+    // A big answer: the outcome event that carries it needs pages of its own.
+    remote = await startHeldRemote(JSON.stringify({ pad: 'x'.repeat(30_000) }));
+    await h.publish(
+      chainFlow('fetch', { id: 'k', type: 'keyword', params: { keywords: ['fetch'], match: 'exact' } }, [
+        ['ask', 'http_request', { method: 'GET', url: remote.url }, 'success'],
+        ['tell', 'send_text', { text: 'fetched' }],
+      ]),
+    );
+    await say('fetcher', 'fetch');
+    await remote.called;
+    capFileAtItsSize();
+    remote.release();
+    await waitFor(() => env.takeProblems().some((p) => p.includes('effect outcomes not written yet') && p.includes('full')));
+    // Several leases of 400 ms lapse meanwhile: the call is not claimed and made again.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(remote.calls()).toBe(1);
+
+    env.store.db.pragma('max_page_count = 1073741823');
+    await waitFor(() => h.store.db.prepare("SELECT count(*) AS n FROM outbox WHERE workspace_id = ? AND status = 'pending'").pluck().get(h.ws) === 0, 10_000);
+    await h.settle();
+    expect(await transcript('fetcher')).toEqual(['fetched']);
+    expect((await h.runs()).map((r) => r.status)).toEqual(['done']);
+    expect(remote.calls()).toBe(1);
   });
 });
 
@@ -79,18 +111,22 @@ interface HeldRemote {
   called: Promise<void>;
   /** Answers the requests held so far, and every later one at once. */
   release(): void;
+  /** Requests received so far. */
+  calls(): number;
   close(): Promise<void>;
 }
 
-/** A remote system that holds its answers until told to give them. */
-async function startHeldRemote(): Promise<HeldRemote> {
+/** A remote system that holds its answers (`body`, as JSON) until told to give them. */
+async function startHeldRemote(body: string): Promise<HeldRemote> {
   const held: ServerResponse[] = [];
   let released = false;
+  let calls = 0;
   let arrived!: () => void;
   const called = new Promise<void>((resolve) => (arrived = resolve));
-  const answer = (res: ServerResponse) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+  const answer = (res: ServerResponse) => res.writeHead(200, { 'content-type': 'application/json' }).end(body);
   const server: Server = createServer((req: IncomingMessage, res) => {
     req.resume();
+    calls += 1;
     arrived();
     if (released) answer(res);
     else held.push(res);
@@ -103,6 +139,7 @@ async function startHeldRemote(): Promise<HeldRemote> {
       released = true;
       for (const res of held.splice(0)) answer(res);
     },
+    calls: () => calls,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   idempotencyKey,
   type Catalogue,
@@ -36,6 +37,10 @@ export interface EffectRunnerDeps {
   nodeTimeoutMs?: number;
   /** Called after a send's outbound message is stored (committed), with the identity it went to. */
   onMessageStored?(message: ConversationMessage, to: ContactChannelIdentity): void;
+  /** Told each time the outcome of work already done could not be written yet (see `recordOutcome`). */
+  onOutcomeDeferred?(error: Error): void;
+  /** Aborted when the runtime stops: an outcome still waiting for the store is then given up. */
+  stopping?: AbortSignal;
 }
 
 type Outcome =
@@ -82,26 +87,55 @@ export async function runEffect(deps: EffectRunnerDeps, entry: OutboxEntry): Pro
     outcome = failure(entry.effect, `gave up after ${maxAttempts} attempts: ${outcome.error}`);
   }
   const now = deps.now();
-  switch (outcome.kind) {
+  const done = outcome;
+  switch (done.kind) {
     case 'done': {
-      const stored = await store.outbox.complete(
-        entry.runId,
-        entry.seq,
-        outcome.result,
-        now,
-        outcome.event && journalOutcome(run, entry, outcome.event),
-        outcome.record?.message,
+      const stored = await recordOutcome(deps, () =>
+        store.outbox.complete(
+          entry.runId,
+          entry.seq,
+          done.result,
+          now,
+          done.event && journalOutcome(run, entry, done.event),
+          done.record?.message,
+        ),
       );
-      if (stored && outcome.record) deps.onMessageStored?.(stored, outcome.record.to);
+      if (stored && done.record) deps.onMessageStored?.(stored, done.record.to);
       return;
     }
     case 'retry': {
       const backoff = Math.min(60_000, 500 * 2 ** entry.attempts);
-      await store.outbox.fail(entry.runId, entry.seq, outcome.error, now + backoff, now);
+      await recordOutcome(deps, () => store.outbox.fail(entry.runId, entry.seq, done.error, now + backoff, now));
       return;
     }
     case 'failed':
-      await store.outbox.fail(entry.runId, entry.seq, outcome.error, undefined, now, outcome.event && journalOutcome(run, entry, outcome.event));
+      await recordOutcome(deps, () =>
+        store.outbox.fail(entry.runId, entry.seq, done.error, undefined, now, done.event && journalOutcome(run, entry, done.event)),
+      );
+  }
+}
+
+/** The longest wait between two attempts to write an outcome. */
+const OUTCOME_RETRY_MAX_MS = 5_000;
+
+/**
+ * Writes the outcome of work already done. While the store cannot write (a full disk, a lock, a
+ * failover) it is tried again here, every 100 ms backing off to 5 s, instead of leaving the entry
+ * to be claimed again when its lease lapses: the work would then be performed a second time, and
+ * a provider that ignores idempotency keys would send the message twice. Only a stopping runtime
+ * gives up, leaving the entry to be performed again after the restart.
+ */
+async function recordOutcome<T>(deps: EffectRunnerDeps, write: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await write();
+    } catch (err) {
+      if (!isTransientStorageError(err) || deps.stopping?.aborted) throw err;
+      deps.onOutcomeDeferred?.(err as Error);
+      await sleep(Math.min(OUTCOME_RETRY_MAX_MS, 100 * 2 ** attempt), undefined, deps.stopping ? { signal: deps.stopping } : {}).catch(
+        () => undefined, // stopping: the next failure gives up
+      );
+    }
   }
 }
 

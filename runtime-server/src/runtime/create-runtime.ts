@@ -141,10 +141,17 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     now,
     fetch: options.fetch,
     log,
+    onOutcomeDeferred: (error: Error) => deferredOutcomes({}, error),
+    get stopping() {
+      return stopping.signal;
+    },
   };
+  /** Aborted by stop(): effects then stop waiting for a store that cannot write. */
+  let stopping = new AbortController();
 
   const deferredEntries = throttledWarning('journal entries deferred: the store cannot write now; they stay pending and are retried', now, log);
   const deferredEffects = throttledWarning('effects deferred: the store cannot be used now; each is taken again when its lease lapses', now, log);
+  const deferredOutcomes = throttledWarning('effect outcomes not written yet: the store cannot write now; they are retried', now, log);
 
   /**
    * One journal tick: leases the ordering keys that have pending entries, then works through them
@@ -425,6 +432,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   return {
     owner,
     async start() {
+      if (stopping.signal.aborted) stopping = new AbortController();
       for (const workspace of await store.workspaces.list()) await syncSchedules(workspace.id);
       journalLoop.start();
       effects.start();
@@ -437,6 +445,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       await scheduler.stop();
       await journalLoop.stop();
       await effects.stop();
+      stopping.abort();
       await Promise.allSettled([...inFlight]);
       clearInterval(renewal);
     },
