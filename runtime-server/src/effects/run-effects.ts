@@ -37,9 +37,9 @@ export interface EffectRunnerDeps {
   nodeTimeoutMs?: number;
   /** Called after a send's outbound message is stored (committed), with the identity it went to. */
   onMessageStored?(message: ConversationMessage, to: ContactChannelIdentity): void;
-  /** Told each time the outcome of work already done could not be written yet (see `recordOutcome`). */
-  onOutcomeDeferred?(error: Error): void;
-  /** Aborted when the runtime stops: an outcome still waiting for the store is then given up. */
+  /** Told each time an effect waits for a store that cannot be used now (see `whileStoreRecovers`). */
+  onStoreUnavailable?(error: Error): void;
+  /** Aborted when the runtime stops: an effect still waiting for the store then gives up. */
   stopping?: AbortSignal;
 }
 
@@ -62,23 +62,26 @@ class RetryableEffectError extends Error {}
  * node.failed) is journaled in the same transaction that marks the effect done, so it is never
  * lost and never delivered twice. Work is keyed by `runId:seq`, passed to providers and node code
  * as the idempotency key.
+ *
+ * While the store cannot be used (a full disk, a lock, a failover) the effect waits for it here
+ * (see `whileStoreRecovers`), and nothing of that counts as an attempt. Rejects with the store's
+ * error only when the runtime stops meanwhile; the entry is then performed after the restart.
  */
 export async function runEffect(deps: EffectRunnerDeps, entry: OutboxEntry): Promise<void> {
   const { store } = deps;
-  const run = await store.runs.get(entry.workspaceId, entry.runId);
+  const run = await whileStoreRecovers(deps, () => store.runs.get(entry.workspaceId, entry.runId));
   const at = deps.now();
   if (!run) {
-    await store.outbox.fail(entry.runId, entry.seq, 'run no longer exists', undefined, at);
+    await whileStoreRecovers(deps, () => store.outbox.fail(entry.runId, entry.seq, 'run no longer exists', undefined, at));
     return;
   }
   let outcome: Outcome;
   try {
-    outcome = await perform(deps, entry.effect, run);
+    // A store error inside perform comes before anything leaves this process (reading the
+    // contact, storing the timer that is the effect itself), so doing it again is safe.
+    outcome = await whileStoreRecovers(deps, () => perform(deps, entry.effect, run));
   } catch (err) {
-    // The store could not be read or written (a full disk, a lock, a failover): nothing is known
-    // about the effect's outcome, so nothing is recorded. The entry stays claimed, and is taken
-    // again when its lease lapses, without counting as an attempt.
-    if (isTransientStorageError(err)) throw err;
+    if (isTransientStorageError(err)) throw err; // stopping
     const message = err instanceof Error ? err.message : String(err);
     outcome = err instanceof RetryableEffectError ? { kind: 'retry', error: message } : failure(entry.effect, message);
   }
@@ -90,7 +93,7 @@ export async function runEffect(deps: EffectRunnerDeps, entry: OutboxEntry): Pro
   const done = outcome;
   switch (done.kind) {
     case 'done': {
-      const stored = await recordOutcome(deps, () =>
+      const stored = await whileStoreRecovers(deps, () =>
         store.outbox.complete(
           entry.runId,
           entry.seq,
@@ -105,34 +108,35 @@ export async function runEffect(deps: EffectRunnerDeps, entry: OutboxEntry): Pro
     }
     case 'retry': {
       const backoff = Math.min(60_000, 500 * 2 ** entry.attempts);
-      await recordOutcome(deps, () => store.outbox.fail(entry.runId, entry.seq, done.error, now + backoff, now));
+      await whileStoreRecovers(deps, () => store.outbox.fail(entry.runId, entry.seq, done.error, now + backoff, now));
       return;
     }
     case 'failed':
-      await recordOutcome(deps, () =>
+      await whileStoreRecovers(deps, () =>
         store.outbox.fail(entry.runId, entry.seq, done.error, undefined, now, done.event && journalOutcome(run, entry, done.event)),
       );
   }
 }
 
-/** The longest wait between two attempts to write an outcome. */
-const OUTCOME_RETRY_MAX_MS = 5_000;
+/** The longest wait between two attempts while the store cannot be used. */
+const STORE_RETRY_MAX_MS = 5_000;
 
 /**
- * Writes the outcome of work already done. While the store cannot write (a full disk, a lock, a
- * failover) it is tried again here, every 100 ms backing off to 5 s, instead of leaving the entry
- * to be claimed again when its lease lapses: the work would then be performed a second time, and
- * a provider that ignores idempotency keys would send the message twice. Only a stopping runtime
- * gives up, leaving the entry to be performed again after the restart.
+ * Runs `work` (a read, a write, or the effect itself) again while the store cannot be used, every
+ * 100 ms backing off to 5 s. Above all for the outcome of work already done: leaving the entry to
+ * be claimed again when its lease lapses would perform the work a second time, and a provider that
+ * ignores idempotency keys would send the message twice. The effect stays in the runtime's running
+ * set meanwhile, so its lease is renewed and this process does not claim it again. Only a stopping
+ * runtime gives up, leaving the entry to be performed again after the restart.
  */
-async function recordOutcome<T>(deps: EffectRunnerDeps, write: () => Promise<T>): Promise<T> {
+async function whileStoreRecovers<T>(deps: EffectRunnerDeps, work: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt += 1) {
     try {
-      return await write();
+      return await work();
     } catch (err) {
       if (!isTransientStorageError(err) || deps.stopping?.aborted) throw err;
-      deps.onOutcomeDeferred?.(err as Error);
-      await sleep(Math.min(OUTCOME_RETRY_MAX_MS, 100 * 2 ** attempt), undefined, deps.stopping ? { signal: deps.stopping } : {}).catch(
+      deps.onStoreUnavailable?.(err as Error);
+      await sleep(Math.min(STORE_RETRY_MAX_MS, 100 * 2 ** attempt), undefined, deps.stopping ? { signal: deps.stopping } : {}).catch(
         () => undefined, // stopping: the next failure gives up
       );
     }

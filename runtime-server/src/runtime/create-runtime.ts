@@ -141,7 +141,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     now,
     fetch: options.fetch,
     log,
-    onOutcomeDeferred: (error: Error) => deferredOutcomes({}, error),
+    onStoreUnavailable: (error: Error) => waitingEffects({}, error),
     get stopping() {
       return stopping.signal;
     },
@@ -151,7 +151,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
 
   const deferredEntries = throttledWarning('journal entries deferred: the store cannot write now; they stay pending and are retried', now, log);
   const deferredEffects = throttledWarning('effects deferred: the store cannot be used now; each is taken again when its lease lapses', now, log);
-  const deferredOutcomes = throttledWarning('effect outcomes not written yet: the store cannot write now; they are retried', now, log);
+  const waitingEffects = throttledWarning('effects waiting for the store: it cannot be used now; each carries on once it can', now, log);
 
   /**
    * One journal tick: leases the ordering keys that have pending entries, then works through them
