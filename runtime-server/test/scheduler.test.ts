@@ -253,7 +253,8 @@ describe('agenda scheduler on SQLite', () => {
   it('should never give up a timer whose handler fails because the store cannot write', async () => {
     const db = tmp.open();
     const errors: Error[] = [];
-    const s = scheduler(db, { retry: { initialDelayMs: 20, maxRetries: 1 }, onError: (e) => errors.push(e) });
+    // A policy that would wait a minute before its one retry, then give up.
+    const s = scheduler(db, { retry: { initialDelayMs: 60_000, maxRetries: 1 }, onError: (e) => errors.push(e) });
     const attempts: number[] = [];
     const done = deferred();
     // The runtime's handler journals the timer; while the disk is full that append fails.
@@ -266,7 +267,8 @@ describe('agenda scheduler on SQLite', () => {
     await s.scheduleTimer({ timerId: 'patient', dueAt: Date.now(), payload: {} });
     await within(done.promise, 5_000, 'the attempt after the disk had room');
     await s.stop();
-    // Four failures against a policy that gives up after two attempts, and still delivered.
+    // Four failures against a policy that gives up after two attempts, and still delivered, within
+    // seconds (100 + 200 + 400 + 800 ms), not the policy's minutes.
     expect(attempts).toEqual([1, 2, 3, 4, 5]);
     expect(errors.filter((e) => /gave up/.test(e.message))).toEqual([]);
     expect(pending(db)).toBe(0);

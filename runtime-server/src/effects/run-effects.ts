@@ -17,7 +17,7 @@ import type {
   RunRecord,
   StoragePort,
 } from '../storage/storage-port.js';
-import { isTransientStorageError } from '../storage/errors.js';
+import { isTransientStorageError, storeRetryDelayMs } from '../storage/errors.js';
 import { contactOrderingKey } from '../runtime/ids.js';
 import { toStored } from '../runtime/journal-payloads.js';
 import { outboundRecord, recipientOf, sendCompleted, type SendEffect } from './send-record.js';
@@ -118,25 +118,22 @@ export async function runEffect(deps: EffectRunnerDeps, entry: OutboxEntry): Pro
   }
 }
 
-/** The longest wait between two attempts while the store cannot be used. */
-const STORE_RETRY_MAX_MS = 5_000;
-
 /**
- * Runs `work` (a read, a write, or the effect itself) again while the store cannot be used, every
- * 100 ms backing off to 5 s. Above all for the outcome of work already done: leaving the entry to
+ * Runs `work` (a read, a write, or the effect itself) again while the store cannot be used (after
+ * `storeRetryDelayMs`). Above all for the outcome of work already done: leaving the entry to
  * be claimed again when its lease lapses would perform the work a second time, and a provider that
  * ignores idempotency keys would send the message twice. The effect stays in the runtime's running
  * set meanwhile, so its lease is renewed and this process does not claim it again. Only a stopping
  * runtime gives up, leaving the entry to be performed again after the restart.
  */
 async function whileStoreRecovers<T>(deps: EffectRunnerDeps, work: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt += 1) {
+  for (let failures = 1; ; failures += 1) {
     try {
       return await work();
     } catch (err) {
       if (!isTransientStorageError(err) || deps.stopping?.aborted) throw err;
       deps.onStoreUnavailable?.(err as Error);
-      await sleep(Math.min(STORE_RETRY_MAX_MS, 100 * 2 ** attempt), undefined, deps.stopping ? { signal: deps.stopping } : {}).catch(
+      await sleep(storeRetryDelayMs(failures), undefined, deps.stopping ? { signal: deps.stopping } : {}).catch(
         () => undefined, // stopping: the next failure gives up
       );
     }

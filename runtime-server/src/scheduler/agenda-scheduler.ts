@@ -28,7 +28,8 @@ export interface RetryPolicy {
   /**
    * Retries after the first attempt before giving up (default 10). A given-up timer stays in the
    * store as failed. A handler failing because the store cannot write (StorageError BUSY,
-   * UNAVAILABLE or FULL) is never given up on: it is retried at the longest delay until it can.
+   * UNAVAILABLE, FULL or IO) is outside this policy: retried within seconds (`storeRetryDelayMs`)
+   * until the store can, and never given up on.
    */
   maxRetries?: number;
 }
@@ -145,7 +146,6 @@ export function createAgendaScheduler(options: AgendaSchedulerOptions): AgendaSc
     processEvery,
     lockLifetimeMs: lockLifetime,
     backoff,
-    maxRetries,
     deliver: (fired) => {
       if (!handler) return Promise.reject(new Error('no timer handler registered (Scheduler.onTimer)'));
       return handler(fired);

@@ -63,3 +63,13 @@ export function isTransientStorageError(err: unknown): boolean {
 export function isStorageError(err: unknown, code?: StorageErrorCode): err is StorageError {
   return err instanceof StorageError && (code === undefined || err.code === code);
 }
+
+/**
+ * How long to wait before trying again work that met a transient store error, for the `failures`-th
+ * failure in a row (from 1): 100 ms, doubling up to 5 s. Not a provider's backoff of minutes: the
+ * store tends to come back within seconds (a lock released, a failover done, space freed), and
+ * every second of waiting past that delays conversations.
+ */
+export function storeRetryDelayMs(failures: number): number {
+  return Math.min(5_000, 100 * 2 ** Math.max(0, Math.min(failures - 1, 16)));
+}

@@ -1,6 +1,6 @@
 import type { BackoffStrategy } from 'agenda';
 import type { FiredTimer } from '../scheduler-port.js';
-import { isTransientStorageError } from '../../storage/errors.js';
+import { isTransientStorageError, storeRetryDelayMs } from '../../storage/errors.js';
 import type { ClaimedTimer, TimerFailure, TimerStore } from './timer-store.js';
 
 /** Options of {@link TimerPump}. @internal */
@@ -17,8 +17,6 @@ export interface TimerPumpOptions {
   processEvery: number;
   lockLifetimeMs: number;
   backoff: BackoffStrategy;
-  /** Retries the backoff allows before it gives a timer up; a failure of the store never counts past it. */
-  maxRetries: number;
   deliver: (timer: FiredTimer) => Promise<void>;
   onError?: (error: Error) => void;
 }
@@ -191,12 +189,13 @@ export class TimerPump {
   private failure(timer: ClaimedTimer, failCount: number, thrown: unknown): void {
     const error = thrown instanceof Error ? thrown : new Error(String(thrown));
     const now = Date.now();
-    const { jobName, backoff, maxRetries } = this.options;
+    const { jobName, backoff } = this.options;
     // A store that cannot take the delivery now (disk full, locked, unreachable) is no fault of the
-    // timer: it is retried, at the policy's longest delay at most, until the store can. Giving it up
-    // would leave its run waiting for good.
-    const attempt = isTransientStorageError(error) ? Math.min(failCount, maxRetries) : failCount;
-    const delay = backoff({ attempt, error, jobName, jobData: { key: timer.timerId, dueAt: timer.dueAt, payload: timer.payload } });
+    // timer: it is retried soon, and until the store can, never by the policy meant for failing
+    // handlers (minutes apart, then given up, which would leave its run waiting for good).
+    const delay = isTransientStorageError(error)
+      ? storeRetryDelayMs(failCount)
+      : backoff({ attempt: failCount, error, jobName, jobData: { key: timer.timerId, dueAt: timer.dueAt, payload: timer.payload } });
     const retryAt = delay === null ? null : now + delay;
     this.failed.push({ id: timer.id, failCount, reason: error.message, failedAt: now, retryAt });
     if (retryAt === null) {
