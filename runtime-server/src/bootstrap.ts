@@ -52,7 +52,12 @@ export async function bootstrap(
   const store = await createStore(
     config.mongodbUri
       ? { mongodbUri: config.mongodbUri }
-      : { sqliteFile: config.sqliteFile, synchronous: config.sqliteSynchronous, warn: (message) => logger.warn(message) },
+      : {
+          sqliteFile: config.sqliteFile,
+          synchronous: config.sqliteSynchronous,
+          busyTimeoutMs: config.sqliteBusyTimeoutMs,
+          warn: (message) => logger.warn(message),
+        },
   );
   await store.migrate();
 

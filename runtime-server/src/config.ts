@@ -8,6 +8,8 @@ export interface ServerConfig {
   dataDir: string;
   sqliteFile: string;
   sqliteSynchronous: 'NORMAL' | 'FULL';
+  /** How long a SQLite write waits for another connection's lock before answering 503. */
+  sqliteBusyTimeoutMs: number;
   mongodbUri?: string;
   logLevel: string;
   embedTokenSecret: string;
@@ -65,6 +67,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     dataDir,
     sqliteFile: resolve(dataDir, env.SQLITE_FILE ?? 'convoflow.db'),
     sqliteSynchronous: sync,
+    sqliteBusyTimeoutMs: int(env, 'SQLITE_BUSY_TIMEOUT_MS', 100),
     ...(env.MONGODB_URI ? { mongodbUri: env.MONGODB_URI } : {}),
     logLevel: env.LOG_LEVEL ?? 'info',
     embedTokenSecret: secret,

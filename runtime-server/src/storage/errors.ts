@@ -14,7 +14,7 @@ export const STORAGE_ERROR_HELP: Record<StorageErrorCode, string> = {
   CONFLICT: 'A unique key is already taken (an id, a channel identity, an API key). Use another, or read the existing record.',
   NOT_MIGRATED: 'The store was used before migrate() created its tables. Call migrate() at start-up.',
   BAD_CURSOR: 'The pagination cursor was not handed out by this store. Start again from the first page.',
-  BUSY: 'The database stayed locked by another process for longer than the busy timeout. Retry, or raise busyTimeoutMs.',
+  BUSY: 'The database stayed locked by another connection for longer than the busy timeout; nothing was written. Retry shortly. A lock held long is usually a transaction left open in another tool; a busy timeout raised (SQLITE_BUSY_TIMEOUT_MS) holds the server still while it waits.',
   UNAVAILABLE: 'The database could not be reached. Check the connection string and that the server (a replica set, for MongoDB) is up.',
   FULL: 'The disk holding the database is full; the operation wrote nothing. Free space (or lower the RETENTION_* windows): the server carries on by itself once it can write again.',
   IO: 'The disk refused a read or a write of the database (an I/O error): it may be over a quota or a file-size limit, or failing; the operation wrote nothing. Free space or raise the limit: the server carries on by itself once it can write again. If it lasts, check the disk\'s health.',

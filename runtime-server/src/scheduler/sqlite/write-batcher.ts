@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { endReadSnapshot } from '../../support/sqlite-read-snapshot.js';
 import { toStorageError } from '../../storage/sqlite/sqlite-errors.js';
+import { noteWriteError } from '../../storage/sqlite/lock-wait.js';
 
 /** Thrown inside a whole-batch transaction to roll it back and run it again op by op. */
 const AN_OP_FAILED = new Error('an op of the batch failed');
@@ -50,7 +51,7 @@ export class WriteBatcher {
           // the op: the ops after it would then run outside any transaction and land while their
           // callers hear of failure. Stop, and fail the batch as one.
           if (!db.inTransaction) throw error;
-          return { ok: false, error: toStorageError(error) };
+          return { ok: false, error: this.mapError(error) };
         }
       }),
     );
@@ -62,6 +63,12 @@ export class WriteBatcher {
         return opByOp.immediate(ops);
       }
     };
+  }
+
+  private mapError(error: unknown): unknown {
+    const mapped = toStorageError(error);
+    noteWriteError(this.db, mapped);
+    return mapped;
   }
 
   /** Queues `run` for the next group commit. */
@@ -95,7 +102,7 @@ export class WriteBatcher {
     try {
       outcomes = this.db.open ? this.commit(ops) : ops.map(() => ({ ok: false, error: new Error('database is closed') }));
     } catch (error) {
-      const mapped = toStorageError(error);
+      const mapped = this.mapError(error);
       for (const op of ops) op.reject(mapped);
       return;
     }

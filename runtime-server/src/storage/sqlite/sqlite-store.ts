@@ -32,6 +32,7 @@ import type {
 import { lastStepAt } from '../storage-port.js';
 import { applyMigrations } from './migrations.js';
 import { toStorageError } from './sqlite-errors.js';
+import { LockWait, noteWriteError } from './lock-wait.js';
 import { pruneSqlite } from './retention.js';
 import {
   toApiKey,
@@ -83,7 +84,14 @@ export interface SqliteStoreOptions {
    * acknowledged event survives a killed process but not a power loss.
    */
   synchronous?: 'NORMAL' | 'FULL';
-  /** How long a write waits for another process's write lock before failing `BUSY`. Default 5000. */
+  /**
+   * How long a write waits for another connection's write lock before failing `BUSY`, once
+   * migrated. better-sqlite3 waits synchronously, holding the event loop, so the wait is short:
+   * another Convoflow process holds the lock for milliseconds, and a lock held longer (an
+   * operator's open transaction) must not freeze the server; `BUSY` is answered 503 and retried.
+   * Default 100. Opening the file and `migrate()` wait up to 30 s (another process may be
+   * migrating it).
+   */
   busyTimeoutMs?: number;
   /**
    * Copy WAL frames back into the database from a worker thread (see Checkpointer) rather than in
@@ -123,6 +131,11 @@ export interface SqliteStore extends StoragePort {
     get(runId: string, seq: number): Promise<StoredOutboxEntry | undefined>;
   };
 }
+
+/** The busy timeout once migrated, ms (see SqliteStoreOptions.busyTimeoutMs). */
+export const DEFAULT_BUSY_TIMEOUT_MS = 100;
+/** The busy timeout while opening and migrating, ms: another process may be migrating the file. */
+const START_BUSY_TIMEOUT_MS = 30_000;
 
 /** Pending rows read in arrival order per head wanted, before falling back to a per-key lookup. */
 const HEAD_SCAN_FACTOR = 8;
@@ -164,8 +177,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const memory = options.file === ':memory:';
   const file = memory ? options.file : resolve(options.file);
   const db = openDatabase(file, memory);
-  const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
-  db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS));
+  db.pragma(`busy_timeout = ${Math.max(busyTimeoutMs, START_BUSY_TIMEOUT_MS)}`);
   // The first read of the file: a file that is not a database (or a damaged one) says so here.
   let empty: boolean;
   try {
@@ -185,8 +198,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   db.pragma('foreign_keys = ON');
   db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
   const durable = !memory && options.synchronous !== 'NORMAL';
-  const checkpointer = !memory && options.backgroundCheckpoints !== false ? new Checkpointer(db, file, { busyTimeoutMs, ...(options.warn ? { warn: options.warn } : {}) }) : undefined;
-  return new SqliteStoreImpl(db, file, durable ? `${file}-wal` : undefined, checkpointer);
+  const checkpointer = !memory && options.backgroundCheckpoints !== false ? new Checkpointer(db, file, { ...(options.warn ? { warn: options.warn } : {}) }) : undefined;
+  return new SqliteStoreImpl(db, file, durable ? `${file}-wal` : undefined, checkpointer, new LockWait(db, busyTimeoutMs));
 }
 
 function isEmpty(db: Database.Database): boolean {
@@ -242,6 +255,8 @@ class SqliteStoreImpl implements SqliteStore {
     /** The WAL file to sync; undefined when commits need not be durable. */
     walFile: string | undefined,
     private readonly checkpointer: Checkpointer | undefined,
+    /** How writes wait for another connection's lock once migrated (see SqliteStoreOptions.busyTimeoutMs). */
+    private readonly lockWait: LockWait,
   ) {
     this.#snapshot = readSnapshotOf(db);
     this.walSync =
@@ -256,8 +271,8 @@ class SqliteStoreImpl implements SqliteStore {
             };
           });
     // Nobody hears of an append before it is on disk: one sync for the whole group.
-    this.#appends = new GroupCommit(db, (entry) => this.appendJournal(entry), toStorageError, () => this.durable());
-    this.#completions = new GroupCommit(db, (c) => this.completeOne(c), toStorageError);
+    this.#appends = new GroupCommit(db, (entry) => this.appendJournal(entry), this.#mapWriteError, () => this.durable());
+    this.#completions = new GroupCommit(db, (c) => this.completeOne(c), this.#mapWriteError);
   }
 
   /**
@@ -275,8 +290,19 @@ class SqliteStoreImpl implements SqliteStore {
   /** Every call but the hot reads: ends the shared read transaction, then maps SQLite's errors. */
   #guard<T>(fn: () => T): T {
     this.#snapshot.end();
-    return guard(fn);
+    try {
+      return guard(fn);
+    } catch (err) {
+      noteWriteError(this.db, err);
+      throw err;
+    }
   }
+
+  readonly #mapWriteError = (err: unknown): unknown => {
+    const mapped = toStorageError(err);
+    noteWriteError(this.db, mapped);
+    return mapped;
+  };
 
   /**
    * The reads a journal round makes for every entry, one after another, and the transcript reads
@@ -303,6 +329,7 @@ class SqliteStoreImpl implements SqliteStore {
       applyMigrations(this.db);
       this.#q = undefined;
       this.#runLists.clear();
+      this.lockWait.arm();
     });
   }
 
