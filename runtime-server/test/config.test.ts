@@ -3,9 +3,10 @@ import { ConfigError, readConfig } from '../src/config.js';
 const DAY = 86_400_000;
 
 describe('readConfig', () => {
-  it('should default the shutdown grace and every retention window', () => {
+  it('should default the shutdown grace, the SQLite busy timeout and every retention window', () => {
     const config = readConfig({});
     expect(config.shutdownGraceMs).toBe(10_000);
+    expect(config.sqliteBusyTimeoutMs).toBe(100);
     expect(config.retention).toEqual({
       stepLogMs: 30 * DAY,
       journalMs: 7 * DAY,
@@ -17,8 +18,9 @@ describe('readConfig', () => {
   });
 
   it('should read the settings it is given', () => {
-    const config = readConfig({ SHUTDOWN_GRACE_MS: '0', RETENTION_MESSAGES_DAYS: '30', RETENTION_RUNS_DAYS: '1' });
+    const config = readConfig({ SHUTDOWN_GRACE_MS: '0', RETENTION_MESSAGES_DAYS: '30', RETENTION_RUNS_DAYS: '1', SQLITE_BUSY_TIMEOUT_MS: '2000' });
     expect(config.shutdownGraceMs).toBe(0);
+    expect(config.sqliteBusyTimeoutMs).toBe(2_000);
     expect(config.retention.messagesMs).toBe(30 * DAY);
     expect(config.retention.endedRunsMs).toBe(DAY);
   });
@@ -29,6 +31,7 @@ describe('readConfig', () => {
     ['RETENTION_MESSAGES_DAYS', 'forever'],
     ['RETENTION_EVERY_MINUTES', '0'],
     ['LEASE_MS', '10'],
+    ['SQLITE_BUSY_TIMEOUT_MS', '-5'],
   ])('should refuse %s=%s naming the variable', (name, value) => {
     expect(() => readConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => readConfig({ [name]: value })).toThrow(new RegExp(`^${name}: expected an integer >= \\d+, got "${value}"$`));
