@@ -15,6 +15,7 @@ beforeEach(async () => {
 });
 afterEach(() => {
   env.store.db.pragma('max_page_count = 1073741823');
+  env.store.db.pragma('query_only = 0');
 });
 
 const echoFlow = chainFlow('echo', { id: 'any', type: 'message.received', params: {} }, [['reply', 'send_text', { text: 'echo' }]]);
@@ -87,6 +88,25 @@ describe('a disk that fills between a message\'s acknowledgement and its run', (
     await h.settle();
     expect(status.get(h.ws)).toEqual({ status: 'processed' });
     expect((await h.runs()).map((r) => r.status)).toEqual(['done']);
+  });
+});
+
+describe('a database that may not be written (a file system remounted read-only)', () => {
+  it('should answer 503 with Retry-After, and take the same message once it may', async () => {
+    await h.publish(echoFlow);
+    await h.settle();
+    // SQLite answers SQLITE_READONLY to every write, as when the file system went read-only.
+    env.store.db.pragma('query_only = 1');
+    const send = () => request(h.app).post('/api/simulator/messages').set(h.auth()).send({ contact: 'erin', text: 'hi', messageId: 'ro-1' });
+    const refused = await send();
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toBe('5');
+    expect(refused.body.detail).toBe('The store is unavailable; retry shortly.');
+    env.store.db.pragma('query_only = 0');
+    expect((await send()).status).toBe(202);
+    await h.settle();
+    expect((await h.runs()).map((r) => r.status)).toEqual(['done']);
+    env.takeProblems();
   });
 });
 

@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -55,6 +56,23 @@ describe('starting with settings that cannot work', () => {
       `convoflow: failed to start: The SQLite database ${file} is not an SQLite database, or is damaged (file is not a database): restore it from a backup, or set DATA_DIR to another directory`,
     );
     expect(readFileSync(file).equals(foreign)).toBe(true);
+  });
+
+  it('should exit 1 naming a database it cannot write beside (its WAL cannot be created), without a stack trace', async () => {
+    // The WAL's name taken by a directory: SQLite cannot open the WAL, as on a read-only file
+    // system (which a test cannot mount, and which root's writes would ignore as permissions).
+    const dataDir = join(dir, 'no-wal');
+    mkdirSync(dataDir);
+    const file = join(dataDir, 'convoflow.db');
+    const seeded = new Database(file);
+    seeded.pragma('journal_mode = WAL');
+    seeded.close();
+    mkdirSync(`${file}-wal`);
+    const { code, stderr } = await runServer({ DATA_DIR: dataDir });
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe(
+      `convoflow: failed to start: The SQLite database ${file} cannot be opened for writing (unable to open database file) (DATA_DIR must name a directory this process can write)`,
+    );
   });
 
   it('should exit 1 saying the port is taken, in one line', async () => {

@@ -2,7 +2,7 @@ import { StorageError } from '../errors.js';
 
 /**
  * Maps an error better-sqlite3 threw to the StorageError its code means (BUSY, CONFLICT, CORRUPT,
- * FULL, IO, NOT_MIGRATED); lets StorageErrors, and errors it has no code for, through unchanged.
+ * FULL, IO, UNAVAILABLE, NOT_MIGRATED); lets StorageErrors, and errors it has no code for, through unchanged.
  */
 export function toStorageError(err: unknown): unknown {
   if (err instanceof StorageError) return err;
@@ -20,6 +20,11 @@ export function toStorageError(err: unknown): unknown {
     }
     if (code === 'SQLITE_FULL') {
       return new StorageError('FULL', `The disk holding the SQLite database is full: ${String(message)}`, { cause: err });
+    }
+    if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY')) {
+      // A directory or file system that does not let this process write (it is read-only, or the
+      // WAL beside the file cannot be created): an operator must change it, so it is retried.
+      return new StorageError('UNAVAILABLE', `The SQLite database cannot be opened for writing (${String(message)})`, { cause: err });
     }
     if (code.startsWith('SQLITE_IOERR')) {
       return new StorageError('IO', `The disk holding the SQLite database refused a read or write (${String(message)}): it may be over a quota or a file-size limit, or failing`, { cause: err });

@@ -179,21 +179,24 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const db = openDatabase(file, memory);
   const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS));
   db.pragma(`busy_timeout = ${Math.max(busyTimeoutMs, START_BUSY_TIMEOUT_MS)}`);
-  // The first read of the file: a file that is not a database (or a damaged one) says so here.
-  let empty: boolean;
+  // The first read and write of the file: a file that is not a database (or a damaged one), or one
+  // this process cannot write (a read-only file system), says so here, naming the file.
   try {
-    empty = isEmpty(db);
+    // auto_vacuum can only be chosen before the first table exists; older files are converted in migrate().
+    if (isEmpty(db)) db.pragma('auto_vacuum = INCREMENTAL');
+    db.pragma('journal_mode = WAL');
   } catch (err) {
     db.close();
     const mapped = toStorageError(err);
+    const reason = (err as Error).message;
     if (mapped instanceof StorageError && mapped.code === 'CORRUPT') {
-      throw new StorageError('CORRUPT', `The SQLite database ${file} is not an SQLite database, or is damaged (${(err as Error).message})`, { cause: err });
+      throw new StorageError('CORRUPT', `The SQLite database ${file} is not an SQLite database, or is damaged (${reason})`, { cause: err });
+    }
+    if (mapped instanceof StorageError && mapped.code === 'UNAVAILABLE') {
+      throw new StorageError('UNAVAILABLE', `The SQLite database ${file} cannot be opened for writing (${reason})`, { cause: err });
     }
     throw mapped;
   }
-  // auto_vacuum can only be chosen before the first table exists; older files are converted in migrate().
-  if (empty) db.pragma('auto_vacuum = INCREMENTAL');
-  db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
