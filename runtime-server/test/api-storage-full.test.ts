@@ -45,6 +45,8 @@ describe.each([
     const logged = h.logs.map((l) => JSON.parse(l) as { level: number; msg: string; reason?: string; err?: unknown });
     expect(logged.filter((l) => l.level >= 50)).toEqual([]);
     expect(logged).toContainEqual(expect.objectContaining({ level: 40, msg: 'request refused: the store cannot serve it now', reason: expect.stringMatching(/full/) }));
+    // One line per refused request: its access line carries the reason.
+    expect(h.logs.filter((l) => l.includes(String(refused?.headers['x-request-id'])))).toHaveLength(1);
     const refusedId = `m${accepted.length}`;
     const journaled = env.store.db.prepare('SELECT count(*) AS n FROM journal WHERE workspace_id = ? AND dedupe_key LIKE ?');
     expect(journaled.get(h.ws, `%:${refusedId}`)).toEqual({ n: 0 });

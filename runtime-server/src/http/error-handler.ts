@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../observability/logger.js';
 import { HttpProblem, problemDocument, type ProblemDocument } from './problem.js';
-import { requestIdOf } from './request-context.js';
+import { REFUSED, requestIdOf, setRequestRefusal } from './request-context.js';
 
 /** Content type of every error response. */
 export const PROBLEM_JSON = 'application/problem+json';
@@ -99,16 +99,19 @@ export function toProblem(err: unknown, instance: string, requestId?: string): P
 
 /**
  * Logs the cause of a 5xx. A 503 is the store being busy, unreachable or full: a state of the
- * deployment, logged as a warning with its reason, not a stack per request while it lasts (on a
- * full disk those lines would land on the same disk). Anything else is a defect: an error, with
- * its stack.
+ * deployment, said as a warning with its reason on the request's own log line (one line per
+ * refused request: on a full disk those lines land on the same disk), never a stack. Anything else
+ * is a defect: an error line with its stack.
  */
-export function logServerProblem(logger: Logger, err: unknown, problem: ProblemDocument, context: { reqId: string | undefined; path: string }): void {
+export function logServerProblem(logger: Logger, err: unknown, problem: ProblemDocument, res: ServerResponse, path: string): void {
   if (problem.status < 500) return;
+  const reqId = requestIdOf(res);
   if (problem.status === 503) {
-    logger.warn({ ...context, reason: err instanceof Error ? err.message : String(err) }, 'request refused: the store cannot serve it now');
+    // Said once, on the request's own log line, when the request is tracked: one line per refusal.
+    const reason = err instanceof Error ? err.message : String(err);
+    if (!setRequestRefusal(res, reason)) logger.warn({ reqId, path, reason }, REFUSED);
   } else {
-    logger.error({ err, ...context }, 'request error');
+    logger.error({ err, reqId, path }, 'request error');
   }
 }
 
@@ -136,7 +139,7 @@ export function errorHandler(logger: Logger) {
       return;
     }
     const problem = toProblem(err, req.path, requestIdOf(res));
-    logServerProblem(logger, err, problem, { reqId: requestIdOf(res), path: req.path });
+    logServerProblem(logger, err, problem, res, req.path);
     sendProblem(res, problem, problemHeaders(err, problem));
   };
 }

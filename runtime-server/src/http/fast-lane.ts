@@ -81,7 +81,7 @@ function fail(res: ServerResponse, err: unknown, path: string, logger: Logger): 
     return;
   }
   const problem = toProblem(err, path, requestIdOf(res));
-  logServerProblem(logger, err, problem, { reqId: requestIdOf(res), path });
+  logServerProblem(logger, err, problem, res, path);
   writeProblem(res, problem, problemHeaders(err, problem));
 }
 

@@ -10,9 +10,14 @@ interface RequestState {
   id: string;
   route?: string;
   workspaceId?: string;
+  /** Why the request was refused with 503 (the store's reason), for its log line. */
+  refusal?: string;
 }
 
 const states = new WeakMap<ServerResponse, RequestState>();
+
+/** The log message of a request answered 503. */
+export const REFUSED = 'request refused: the store cannot serve it now';
 
 /** The id of a request: the caller's `X-Request-Id` when it is sane, else a fresh UUID. */
 export function requestIdOf(res: ServerResponse): string | undefined {
@@ -29,6 +34,16 @@ export function setRequestRoute(res: ServerResponse, route: string): void {
 export function setRequestWorkspace(res: ServerResponse, workspaceId: string): void {
   const state = states.get(res);
   if (state) state.workspaceId = workspaceId;
+}
+
+/**
+ * Records why the request is refused with 503, for its one log line; false when the request is
+ * not tracked (then the caller logs the reason itself).
+ */
+export function setRequestRefusal(res: ServerResponse, reason: string): boolean {
+  const state = states.get(res);
+  if (state) state.refusal = reason;
+  return state !== undefined;
 }
 
 /** What request tracking reports to. */
@@ -75,7 +90,9 @@ export function trackRequest(req: IncomingMessage, res: ServerResponse, path: st
       status: res.statusCode,
       ms: Math.round(seconds * 1e6) / 1e3,
       ...(state.workspaceId ? { workspaceId: state.workspaceId } : {}),
+      ...(state.refusal === undefined ? {} : { reason: state.refusal }),
     };
-    deps.logger[level](line, res.statusCode >= 500 ? 'request failed' : 'request');
+    const message = res.statusCode === 503 ? REFUSED : res.statusCode >= 500 ? 'request failed' : 'request';
+    deps.logger[level](line, message);
   });
 }
