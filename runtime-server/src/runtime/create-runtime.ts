@@ -150,7 +150,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   let stopping = new AbortController();
 
   const deferredEntries = throttledWarning('journal entries deferred: the store cannot write now; they stay pending and are retried', now, log);
-  const deferredEffects = throttledWarning('effects deferred: the store cannot be used now; each is taken again when its lease lapses', now, log);
+  const deferredEffects = throttledWarning('effects deferred: the store cannot be used now; they are taken up again once it can', now, log);
   const waitingEffects = throttledWarning('effects waiting for the store: it cannot be used now; each carries on once it can', now, log);
 
   /**
