@@ -113,16 +113,62 @@ const isUnreachable = (err: unknown): boolean =>
   err instanceof mongoose.Error.MongooseServerSelectionError ||
   (err instanceof mongoose.Error && /buffering timed out/.test(err.message));
 
-/** Maps driver errors to StorageError codes; lets StorageErrors through. */
+/**
+ * What a replica set answers while it elects a primary or a member shuts down: the codes of the
+ * retryable-writes specification, as the driver lists them (not exported by it). The write did not
+ * happen, and works against the next primary; the driver retries it once, and a failover that
+ * outlasts that surfaces here.
+ */
+const FAILOVER_CODES: ReadonlySet<number> = new Set([
+  6, // HostUnreachable
+  7, // HostNotFound
+  89, // NetworkTimeout
+  91, // ShutdownInProgress
+  134, // ReadConcernMajorityNotAvailableYet
+  189, // PrimarySteppedDown
+  262, // ExceededTimeLimit
+  9001, // SocketException
+  10107, // NotWritablePrimary
+  11600, // InterruptedAtShutdown
+  11602, // InterruptedDueToReplStateChange
+  13435, // NotPrimaryNoSecondaryOk
+  13436, // NotPrimaryOrSecondary
+]);
+
+/**
+ * A failover in progress: a failover code (on a write-concern error too), or the labels the server
+ * and driver give an operation that did not happen and may be retried. Not UnknownTransactionCommitResult:
+ * that commit may have happened (withTransaction retries it itself).
+ */
+function isFailover(err: unknown): boolean {
+  if (!(err instanceof mongoose.mongo.MongoError)) return false;
+  const labels = mongoose.mongo.MongoErrorLabel;
+  if (err.hasErrorLabel(labels.RetryableWriteError) || err.hasErrorLabel(labels.TransientTransactionError)) return true;
+  const concern = err instanceof mongoose.mongo.MongoWriteConcernError ? err.result?.writeConcernError?.code : undefined;
+  return FAILOVER_CODES.has(Number(concern ?? err.code));
+}
+
+/**
+ * Maps a driver (or mongoose) error to the StorageError its kind means: CONFLICT, FULL, and
+ * UNAVAILABLE for a server that cannot be reached or is failing over (transient: answered 503 and
+ * retried). Lets StorageErrors, and errors of other kinds, through unchanged.
+ * @internal
+ */
+export function toMongoStorageError(err: unknown): unknown {
+  if (err instanceof StorageError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (isDuplicateKey(err)) return new StorageError('CONFLICT', message, { cause: err });
+  if (isDiskFull(err)) return new StorageError('FULL', message, { cause: err });
+  if (isUnreachable(err) || isFailover(err)) return new StorageError('UNAVAILABLE', message, { cause: err });
+  return err;
+}
+
+/** Runs a store call, mapping what it throws (see `toMongoStorageError`). */
 async function guard<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof StorageError) throw err;
-    if (isDuplicateKey(err)) throw new StorageError('CONFLICT', (err as Error).message, { cause: err });
-    if (isDiskFull(err)) throw new StorageError('FULL', (err as Error).message, { cause: err });
-    if (isUnreachable(err)) throw new StorageError('UNAVAILABLE', (err as Error).message, { cause: err });
-    throw err;
+    throw toMongoStorageError(err);
   }
 }
 
