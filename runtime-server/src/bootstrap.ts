@@ -65,6 +65,22 @@ export async function bootstrap(
     store.kind === 'sqlite'
       ? new SqliteAgendaBackend(store.db)
       : (await import('./scheduler/mongo-backend.js')).createMongoSchedulerBackend(config.mongodbUri ?? '');
+  const runsEnded = new Counter({ name: 'convoflow_runs_ended_total', help: 'Runs that ended, by status.', labelNames: ['status'] as const, registers: [metrics.registry] });
+  const effectsDone = new Counter({ name: 'convoflow_effects_total', help: 'Effects performed, by type and result.', labelNames: ['type', 'result'] as const, registers: [metrics.registry] });
+  const inbound = new Counter({ name: 'convoflow_inbound_events_total', help: 'Inbound events journaled, by kind.', labelNames: ['kind'] as const, registers: [metrics.registry] });
+  const storeUnavailable = new Counter({
+    name: 'convoflow_store_unavailable_total',
+    help: 'Times work was put off because the store could not be used (full, locked, unreachable), by the work: journal entries, effects, timers. Requests refused show as 503 in http_requests_total.',
+    labelNames: ['work'] as const,
+    registers: [metrics.registry],
+  });
+  const journalFailed = new Counter({
+    name: 'convoflow_journal_failed_total',
+    help: 'Inbound events whose processing failed for good (their journal entry is marked failed), by kind.',
+    labelNames: ['kind'] as const,
+    registers: [metrics.registry],
+  });
+
   const schedulerDeferred = throttledWarning('timers deferred: the store cannot write now; they are retried', Date.now, (_level, message, data) =>
     logger.warn(data, message),
   );
@@ -72,12 +88,13 @@ export async function bootstrap(
     backend,
     processEvery: config.schedulerPollMs,
     lockLifetimeMs: config.schedulerLockLifetimeMs,
-    onError: (err) => (isTransientStorageError(err) ? schedulerDeferred({}, err) : logger.error({ err }, 'scheduler error')),
+    onError: (err) => {
+      if (!isTransientStorageError(err)) return logger.error({ err }, 'scheduler error');
+      storeUnavailable.inc({ work: 'timers' });
+      schedulerDeferred({}, err);
+    },
   });
 
-  const runsEnded = new Counter({ name: 'convoflow_runs_ended_total', help: 'Runs that ended, by status.', labelNames: ['status'] as const, registers: [metrics.registry] });
-  const effectsDone = new Counter({ name: 'convoflow_effects_total', help: 'Effects performed, by type and result.', labelNames: ['type', 'result'] as const, registers: [metrics.registry] });
-  const inbound = new Counter({ name: 'convoflow_inbound_events_total', help: 'Inbound events journaled, by kind.', labelNames: ['kind'] as const, registers: [metrics.registry] });
 
   // Read at scrape time: the backlog tells an operator (and the benchmarks) whether work keeps up.
   new Gauge({
@@ -113,6 +130,8 @@ export async function bootstrap(
       onRunEnded: (run) => runsEnded.inc({ status: run.status }),
       onEffect: (type, ok) => effectsDone.inc({ type, result: ok ? 'ok' : 'error' }),
       onInbound: (kind) => inbound.inc({ kind }),
+      onStoreUnavailable: (work) => storeUnavailable.inc({ work }),
+      onJournalFailed: (kind) => journalFailed.inc({ kind }),
     },
   });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { FlowDefinition } from '@convoflow/engine';
+import { sumMetric } from '../../bench/support/prometheus.js';
 import { startChildServer, type ChildServer } from './support/child-server.js';
 
 const ADMIN_KEY = `cf_${'d'.repeat(43)}`;
@@ -131,6 +132,12 @@ describe('a server whose disk stops taking writes, then takes them again', () =>
 
     // It said what happened as warnings (each at most every 10 s), never as errors, and its
     // background checkpoints outlived the outage.
+    // An operator's alerts see it too: work put off, counted; nothing failed for good.
+    const metrics = await (await api('GET', '/metrics')).text();
+    expect(sumMetric(metrics, 'convoflow_store_unavailable_total')).toBeGreaterThan(0);
+    expect(sumMetric(metrics, 'convoflow_journal_failed_total')).toBe(0);
+    expect(sumMetric(metrics, 'http_requests_total', { status: '503' })).toBe(refusals.length);
+
     // The stalled checkpoints are tried again every second.
     const resumedBy = Date.now() + 5_000;
     while (!live.output().includes('work again') && Date.now() < resumedBy) await new Promise((r) => setTimeout(r, 100));

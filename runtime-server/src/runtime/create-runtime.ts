@@ -48,6 +48,10 @@ export interface RuntimeOptions {
     onRunEnded?(run: RunRecord): void;
     onEffect?(type: string, ok: boolean): void;
     onInbound?(kind: string): void;
+    /** Work was put off because the store could not be used (full, locked, unreachable). */
+    onStoreUnavailable?(work: 'journal' | 'effects'): void;
+    /** An inbound event's processing failed for good: its journal entry is marked failed. */
+    onJournalFailed?(kind: string): void;
   };
 }
 
@@ -149,9 +153,16 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   /** Aborted by stop(): effects then stop waiting for a store that cannot write. */
   let stopping = new AbortController();
 
-  const deferredEntries = throttledWarning('journal entries deferred: the store cannot write now; they stay pending and are retried', now, log);
-  const deferredEffects = throttledWarning('effects deferred: the store cannot be used now; they are taken up again once it can', now, log);
-  const waitingEffects = throttledWarning('effects waiting for the store: it cannot be used now; each carries on once it can', now, log);
+  /** Counts every time work is put off (the metric); the warning says so at most every 10 s. */
+  const putOff =
+    (work: 'journal' | 'effects', warn: (about: JsonObject, error: Error) => void) =>
+    (about: JsonObject, error: Error): void => {
+      options.hooks?.onStoreUnavailable?.(work);
+      warn(about, error);
+    };
+  const deferredEntries = putOff('journal', throttledWarning('journal entries deferred: the store cannot write now; they stay pending and are retried', now, log));
+  const deferredEffects = putOff('effects', throttledWarning('effects deferred: the store cannot be used now; they are taken up again once it can', now, log));
+  const waitingEffects = putOff('effects', throttledWarning('effects waiting for the store: it cannot be used now; each carries on once it can', now, log));
 
   /**
    * One journal tick: leases the ordering keys that have pending entries, then works through them
@@ -220,6 +231,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           }
           log('error', 'journal entry failed', { journalId: entry.id, kind: entry.kind, error: error.message });
           await store.journal.markFailed(entry.id, error.message, now());
+          options.hooks?.onJournalFailed?.(entry.kind);
         }
         if (effectsQueued) {
           effectsQueued = false;
