@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   BACKSTOP_AUTOCHECKPOINT_PAGES,
   Checkpointer,
@@ -9,6 +11,8 @@ import {
   type CheckpointResult,
 } from '../src/storage/sqlite/checkpointer.js';
 import { createSqliteStore } from '../src/storage/sqlite/sqlite-store.js';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
 const autocheckpoint = (db: Database.Database): number => Number(db.pragma('wal_autocheckpoint', { simple: true }));
 
@@ -107,5 +111,20 @@ describe('Checkpointer', () => {
       await Promise.all([store.close(), inline.close(), memory.close()]);
     }
     expect(store.db.open).toBe(false);
+  });
+
+  it('should let a script that awaits close() go on: its thread keeps the process alive until it has stopped', () => {
+    // Nothing else keeps this process alive when close() waits for the thread to exit.
+    const script = [
+      "import { createSqliteStore } from './runtime-server/src/storage/sqlite/sqlite-store.ts';",
+      `const store = createSqliteStore({ file: ${JSON.stringify(join(dir, 'script.db'))} });`,
+      'await store.migrate();',
+      "await store.workspaces.create({ name: 'Acme' });",
+      'await store.close();',
+      "console.log('closed', store.db.open);",
+    ].join('\n');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO, encoding: 'utf8' });
+    // Before, the process ended inside close() ("unsettled top-level await", exit 13).
+    expect({ status: run.status, stdout: run.stdout.trim() }).toEqual({ status: 0, stdout: 'closed false' });
   });
 });

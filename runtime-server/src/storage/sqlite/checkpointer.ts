@@ -109,6 +109,9 @@ export class Checkpointer {
   async stop(): Promise<void> {
     if (!this.#stopped) {
       this.#stopped = true;
+      // Unreferenced, the thread would not keep the process alive until it has closed: with
+      // nothing else left to do, the process would exit here and the store's close() never end.
+      this.#worker.ref();
       this.#worker.postMessage('stop');
     }
     await this.#exited;
