@@ -67,7 +67,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     dataDir,
     sqliteFile: resolve(dataDir, env.SQLITE_FILE ?? 'convoflow.db'),
     sqliteSynchronous: sync,
-    sqliteBusyTimeoutMs: int(env, 'SQLITE_BUSY_TIMEOUT_MS', 100),
+    sqliteBusyTimeoutMs: int(env, 'SQLITE_BUSY_TIMEOUT_MS', 500),
     ...(env.MONGODB_URI ? { mongodbUri: env.MONGODB_URI } : {}),
     logLevel: env.LOG_LEVEL ?? 'info',
     embedTokenSecret: secret,

@@ -50,7 +50,7 @@ describe('a database another process keeps locked', () => {
   it('should keep answering, refuse writes with 503 while it lasts, and take them once it ends', async () => {
     await h.publish(chainFlow('echo', { id: 'any', type: 'message.received', params: {} }, [['reply', 'send_text', { text: 'echo' }]]));
     await h.settle();
-    const lock = await holdWriteLock(env.store.file, 1_500);
+    const lock = await holdWriteLock(env.store.file, 3_000);
 
     // Each answered before the lock ends: the event loop is not held waiting for it.
     const read = await request(h.app).get('/api/flows').set(h.auth());

@@ -6,7 +6,7 @@ describe('readConfig', () => {
   it('should default the shutdown grace, the SQLite busy timeout and every retention window', () => {
     const config = readConfig({});
     expect(config.shutdownGraceMs).toBe(10_000);
-    expect(config.sqliteBusyTimeoutMs).toBe(100);
+    expect(config.sqliteBusyTimeoutMs).toBe(500);
     expect(config.retention).toEqual({
       stepLogMs: 30 * DAY,
       journalMs: 7 * DAY,

@@ -1,7 +1,9 @@
 import type Database from 'better-sqlite3';
 
-/** How long writes do not wait for a lock after one wait ran out. */
-const STOP_WAITING_MS = 1_000;
+/** How long writes wait only briefly after one wait ran out. */
+const REST_MS = 2_000;
+/** The wait meanwhile: enough for another process's ordinary commit (a few ms), no more. */
+const RESTING_WAIT_MS = 5;
 
 const lockWaits = new WeakMap<Database.Database, LockWait>();
 
@@ -10,8 +12,9 @@ const lockWaits = new WeakMap<Database.Database, LockWait>();
  * timeout). better-sqlite3 waits synchronously, holding the event loop. A wait that runs out says
  * the lock is held long (an operator's open transaction, a VACUUM from another tool): every write
  * of every loop would then wait its full timeout in turn, and the server would stop answering
- * anything. So for a second after that, writes do not wait at all: each still takes the lock at
- * once when it is free, and fails `BUSY` at once (answered 503, retried) when it is not.
+ * anything. So for two seconds after that, writes wait only a few milliseconds: each still takes
+ * the lock when another process's ordinary commit lets it go, and fails `BUSY` (answered 503,
+ * retried) at once when the lock stays held.
  */
 export class LockWait {
   #resting: NodeJS.Timeout | undefined;
@@ -30,11 +33,11 @@ export class LockWait {
     if (this.db.open) this.db.pragma(`busy_timeout = ${this.waitMs}`);
   }
 
-  /** A write found the database locked after waiting: stop waiting for a while. */
+  /** A write found the database locked after waiting: wait only briefly for a while. */
   ranOut(): void {
     if (this.#resting !== undefined || !this.db.open) return;
-    this.db.pragma('busy_timeout = 0');
-    this.#resting = setTimeout(() => this.arm(), STOP_WAITING_MS);
+    this.db.pragma(`busy_timeout = ${Math.min(this.waitMs, RESTING_WAIT_MS)}`);
+    this.#resting = setTimeout(() => this.arm(), REST_MS);
     this.#resting.unref();
   }
 }

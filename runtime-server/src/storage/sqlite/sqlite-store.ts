@@ -86,10 +86,11 @@ export interface SqliteStoreOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /**
    * How long a write waits for another connection's write lock before failing `BUSY`, once
-   * migrated. better-sqlite3 waits synchronously, holding the event loop, so the wait is short:
-   * another Convoflow process holds the lock for milliseconds, and a lock held longer (an
-   * operator's open transaction) must not freeze the server; `BUSY` is answered 503 and retried.
-   * Default 100. Opening the file and `migrate()` wait up to 30 s (another process may be
+   * migrated. better-sqlite3 waits synchronously, holding the event loop, so the wait is bounded:
+   * another Convoflow process holds the lock for milliseconds (longer only when paused inside a
+   * commit, by a long GC or a starved CPU), and a lock held for good (an operator's open
+   * transaction) must not freeze the server (see LockWait); `BUSY` is answered 503 and retried.
+   * Default 500. Opening the file and `migrate()` wait up to 30 s (another process may be
    * migrating it).
    */
   busyTimeoutMs?: number;
@@ -133,7 +134,7 @@ export interface SqliteStore extends StoragePort {
 }
 
 /** The busy timeout once migrated, ms (see SqliteStoreOptions.busyTimeoutMs). */
-export const DEFAULT_BUSY_TIMEOUT_MS = 100;
+export const DEFAULT_BUSY_TIMEOUT_MS = 500;
 /** The busy timeout while opening and migrating, ms: another process may be migrating the file. */
 const START_BUSY_TIMEOUT_MS = 30_000;
 
