@@ -4,6 +4,7 @@ import type {
   ContactAnnouncement,
   ConversationMessage,
   JournalEntry,
+  OutboxEntry,
   RunRecord,
   StepCommit,
   StoragePort,
@@ -610,6 +611,29 @@ export function describeStorageContract(
       it('should not claim an entry before it is due', async () => {
         expect(await store.outbox.claim('x', 10, 99, 200)).toEqual([]);
         expect(await store.outbox.countPending()).toBe(3);
+      });
+
+      it('should claim only the effect types asked for, the longest due first across them', async () => {
+        // run-2's step, ten before run-1's, queued a timer, a node call and a timer's cancellation.
+        const at = 90;
+        await store.commitStep(
+          stepCommit({
+            run: runRecord({ id: 'run-2', createdAt: at, updatedAt: at }),
+            leaseKey: 'L',
+            leaseOwner: 'p',
+            stepLogs: [{ ...stepLog(0, 'waiting'), runId: 'run-2', at }],
+            effects: [
+              { type: 'scheduleTimer', seq: 1, nodeId: 'wait', timerId: 't', dueAt: 5_000 },
+              { type: 'executeNode', seq: 2, nodeId: 'call', nodeType: 'http_request', typeVersion: 1, params: {} },
+              { type: 'cancelTimer', seq: 3, nodeId: 'wait', timerId: 't' },
+            ],
+          }),
+        );
+        const keys = (entries: OutboxEntry[]) => entries.map((e) => `${e.runId}#${e.seq}`);
+        expect(keys(await store.outbox.claim('timers', 10, 200, 300, ['scheduleTimer', 'cancelTimer']))).toEqual(['run-2#1', 'run-2#3']);
+        expect(keys(await store.outbox.claim('remote', 2, 200, 300, ['sendMessage', 'executeNode']))).toEqual(['run-2#2', 'run-1#1']);
+        expect(await store.outbox.claim('none', 10, 200, 300, [])).toEqual([]);
+        expect(keys(await store.outbox.claim('any', 10, 200, 300))).toEqual(['run-1#2', 'run-1#3']);
       });
 
       it('should journal the outcome of a completed effect exactly once', async () => {

@@ -398,8 +398,12 @@ export interface StoragePort {
   };
 
   outbox: {
-    /** Leases up to `limit` due pending effects for `owner` until `leaseUntil`. */
-    claim(owner: string, limit: number, now: number, leaseUntil: number): Promise<OutboxEntry[]>;
+    /**
+     * Leases up to `limit` due pending effects for `owner` until `leaseUntil`, the longest due
+     * first. With `types`, only effects of those types: the runtime claims each kind of work for
+     * its own pool of slots, so slow calls out never hold up quick local work.
+     */
+    claim(owner: string, limit: number, now: number, leaseUntil: number, types?: readonly Effect['type'][]): Promise<OutboxEntry[]>;
     /**
      * Extends to `leaseUntil` the leases `owner` holds on these pending effects (those still
      * running): an effect that outlives its lease would be claimed and performed again. Returns

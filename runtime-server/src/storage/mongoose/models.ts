@@ -329,6 +329,8 @@ const outboxSchema = new Schema(
 outboxSchema.index({ runId: 1, seq: 1 }, { unique: true });
 // claim sorts on (availableAt, _id): the index must hold both, or every claim sorts the whole backlog.
 outboxSchema.index({ availableAt: 1, _id: 1 }, { partialFilterExpression: { status: 'pending' } });
+// The claim of one effect lane: an index scan per type, merged in due order (no blocking sort).
+outboxSchema.index({ 'effect.type': 1, availableAt: 1, _id: 1 }, { partialFilterExpression: { status: 'pending' } });
 outboxSchema.index({ status: 1, completedAt: 1 });
 
 const leaseSchema = new Schema(

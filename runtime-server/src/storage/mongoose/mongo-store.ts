@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import mongoose, { type ClientSession, type Connection } from 'mongoose';
-import type { FlowDefinition, JsonObject } from '@convoflow/engine';
+import type { Effect, FlowDefinition, JsonObject } from '@convoflow/engine';
 import { StorageError } from '../errors.js';
 import {
   DEFAULT_WORKSPACE_SETTINGS,
@@ -66,7 +66,7 @@ export interface MongoStore extends StoragePort {
   /** Several step commits, each all-or-nothing on its own (one transaction each on MongoDB). */
   commitSteps(commits: StepCommit[]): Promise<(Error | undefined)[]>;
   outbox: StoragePort['outbox'] & {
-    claim(owner: string, limit: number, now: number, leaseUntil: number): Promise<StoredOutboxEntry[]>;
+    claim(owner: string, limit: number, now: number, leaseUntil: number, types?: readonly Effect['type'][]): Promise<StoredOutboxEntry[]>;
     get(runId: string, seq: number): Promise<StoredOutboxEntry | undefined>;
   };
 }
@@ -746,13 +746,14 @@ class MongoStoreImpl implements MongoStore {
    * pending entry: a second call changes nothing and journals nothing.
    */
   outbox: MongoStore['outbox'] = {
-    claim: (owner, limit, now, leaseUntil) =>
+    claim: (owner, limit, now, leaseUntil, types) =>
       guard(async () => {
         const claimed: StoredOutboxEntry[] = [];
         for (let i = 0; i < limit; i++) {
           const doc = await this.#m.Outbox.findOneAndUpdate(
             {
               status: 'pending',
+              ...(types ? { 'effect.type': { $in: [...types] } } : {}),
               availableAt: { $lte: now },
               $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }],
             },

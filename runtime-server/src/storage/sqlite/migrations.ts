@@ -199,6 +199,13 @@ CREATE INDEX messages_by_contact ON messages(workspace_id, contact_id, seq);
     sql: `CREATE INDEX runs_active_by_contact ON runs(workspace_id, contact_id, created_at, id)
       WHERE status IN ('running', 'waiting');`,
   },
+  {
+    version: 4,
+    name: 'due effects by type',
+    // The runtime claims each kind of effect for its own slots (timers, sends, node calls). With
+    // only outbox_due, a claim of timers would walk past every due HTTP call queued before them.
+    sql: `CREATE INDEX outbox_due_by_type ON outbox(json_extract(effect, '$.type'), available_at) WHERE status = 'pending';`,
+  },
 ];
 
 /**

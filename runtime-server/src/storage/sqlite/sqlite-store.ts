@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import type { FlowDefinition, JsonObject } from '@convoflow/engine';
+import type { Effect, FlowDefinition, JsonObject } from '@convoflow/engine';
 import { StorageError } from '../errors.js';
 import {
   DEFAULT_WORKSPACE_SETTINGS,
@@ -48,7 +48,7 @@ import {
   type JournalRow,
   type RunRow,
 } from './rows.js';
-import { prepareStatements, type Statements } from './statements.js';
+import { prepareClaimOutboxOfTypes, prepareStatements, type Statements } from './statements.js';
 import { GroupCommit } from './group-commit.js';
 import { MultiRowInsert } from './multi-row-insert.js';
 import { WalSync } from './wal-sync.js';
@@ -128,7 +128,7 @@ export interface SqliteStore extends StoragePort {
   /** WAL syncs done for acknowledging commits so far (0 when they need none: `NORMAL`, `:memory:`). */
   walSyncs(): number;
   outbox: StoragePort['outbox'] & {
-    claim(owner: string, limit: number, now: number, leaseUntil: number): Promise<StoredOutboxEntry[]>;
+    claim(owner: string, limit: number, now: number, leaseUntil: number, types?: readonly Effect['type'][]): Promise<StoredOutboxEntry[]>;
     get(runId: string, seq: number): Promise<StoredOutboxEntry | undefined>;
   };
 }
@@ -320,6 +320,14 @@ class SqliteStoreImpl implements SqliteStore {
   /** Statements are prepared on first use, once the tables exist. */
   private get q(): Statements {
     return (this.#q ??= prepareStatements(this.db));
+  }
+
+  /** The outbox claims by type, by how many types they name (one per effect lane, so a few). */
+  readonly #claimsOfTypes = new Map<number, ReturnType<typeof prepareClaimOutboxOfTypes>>();
+  private claimOfTypes(count: number): ReturnType<typeof prepareClaimOutboxOfTypes> {
+    let claim = this.#claimsOfTypes.get(count);
+    if (!claim) this.#claimsOfTypes.set(count, (claim = prepareClaimOutboxOfTypes(this.db, count)));
+    return claim;
   }
 
   async migrate(): Promise<void> {
@@ -855,11 +863,20 @@ class SqliteStoreImpl implements SqliteStore {
    * an executor whose lease expired) changes nothing and journals nothing.
    */
   outbox: SqliteStore['outbox'] = {
-    claim: async (owner, limit, now, leaseUntil) => {
+    claim: async (owner, limit, now, leaseUntil, types) => {
+      if (types?.length === 0) return [];
       // One UPDATE ... RETURNING is atomic on its own: no explicit transaction around it.
       const claimed = this.#guard(() =>
-        this.q.claimOutbox
-          .all(owner, leaseUntil, now, now, Math.max(0, limit))
+        (types === undefined
+          ? this.q.claimOutbox.all(owner, leaseUntil, now, now, Math.max(0, limit))
+          : this.claimOfTypes(types.length).all({
+              owner,
+              leaseUntil,
+              now,
+              limit: Math.max(0, limit),
+              ...Object.fromEntries(types.map((type, i) => [`type${i}`, type])),
+            })
+        )
           .map(toOutbox)
           .sort((a, b) => a.availableAt - b.availableAt || a.createdAt - b.createdAt || a.seq - b.seq),
       );

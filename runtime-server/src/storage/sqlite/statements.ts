@@ -17,6 +17,29 @@ import { limitBy } from '../../support/sqlite-limit.js';
 type Db = Database.Database;
 
 /**
+ * The outbox claim of effects of `typeCount` types, bound by name (`owner`, `leaseUntil`, `now`,
+ * `limit`, `type0`...). Each type is read in due order through outbox_due_by_type, at most
+ * `limit` rows each, and the oldest `limit` of those are taken: no sort of the whole backlog, and
+ * one type's backlog never hides another's older entries. The `json_extract` is the index's own
+ * expression, so SQLite can use it.
+ * @internal
+ */
+export function prepareClaimOutboxOfTypes(db: Db, typeCount: number): Database.Statement<[Record<string, string | number>], OutboxRow> {
+  const ofType = (i: number) =>
+    `SELECT r, a FROM (SELECT rowid AS r, available_at AS a FROM outbox
+       WHERE json_extract(effect, '$.type') = @type${i} AND status = 'pending' AND available_at <= @now
+         AND (lease_until IS NULL OR lease_until < @now)
+       ORDER BY available_at, rowid ${limitBy('@limit')})`;
+  return db.prepare<[Record<string, string | number>], OutboxRow>(
+    `UPDATE outbox SET lease_owner = @owner, lease_until = @leaseUntil, attempts = attempts + 1
+     WHERE rowid IN (
+       SELECT r FROM (${Array.from({ length: typeCount }, (_, i) => ofType(i)).join(' UNION ALL ')})
+       ORDER BY a, r ${limitBy('@limit')})
+     RETURNING *`,
+  );
+}
+
+/**
  * Every fixed statement of the store, prepared once per connection (after `migrate()` has created
  * the tables). Statements bind positional parameters: cheaper than named ones on the hot path.
  * @internal
