@@ -11,6 +11,7 @@ import { seedDemo, type DemoSeed } from './demo/seed-demo.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createRuntime, type Runtime } from './runtime/create-runtime.js';
+import { defaultEffectLanes } from './runtime/effect-executor.js';
 import { createAgendaScheduler } from './scheduler/agenda-scheduler.js';
 import { SqliteAgendaBackend } from './scheduler/sqlite/sqlite-agenda-backend.js';
 import { createStore } from './storage/create-store.js';
@@ -125,6 +126,7 @@ export async function bootstrap(
     fetch: options.fetch ?? fetch,
     pollMs: config.pollMs,
     leaseMs: config.leaseMs,
+    effectLanes: defaultEffectLanes(config.effectSlots),
     log: (level, message, data) => logger[level](data ?? {}, message),
     hooks: {
       onRunEnded: (run) => runsEnded.inc({ status: run.status }),
@@ -132,6 +134,26 @@ export async function bootstrap(
       onInbound: (kind) => inbound.inc({ kind }),
       onStoreUnavailable: (work) => storeUnavailable.inc({ work }),
       onJournalFailed: (kind) => journalFailed.inc({ kind }),
+    },
+  });
+
+  // A lane whose slots are all taken makes its effects wait: slow remotes show here first.
+  new Gauge({
+    name: 'convoflow_effects_in_flight',
+    help: 'Effects being performed now, by lane (timers, sends, node_calls); at most convoflow_effect_slots.',
+    labelNames: ['lane'] as const,
+    registers: [metrics.registry],
+    collect() {
+      for (const lane of runtime.effectLanes()) this.set({ lane: lane.name }, lane.inFlight);
+    },
+  });
+  new Gauge({
+    name: 'convoflow_effect_slots',
+    help: 'Effects a lane performs at once (EFFECT_SLOTS_*).',
+    labelNames: ['lane'] as const,
+    registers: [metrics.registry],
+    collect() {
+      for (const lane of runtime.effectLanes()) this.set({ lane: lane.name }, lane.slots);
     },
   });
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import type { DefaultLaneName } from './runtime/effect-executor.js';
 
 /** Everything the server reads from its environment, validated once at start. */
 export interface ServerConfig {
@@ -30,6 +31,8 @@ export interface ServerConfig {
   demoAllowPrivateNetwork: boolean;
   /** On SIGTERM/SIGINT, how long requests in flight may take to finish before they are cut, ms. */
   shutdownGraceMs: number;
+  /** Effects performed at once, per lane: timers, sends to channels, node calls (HTTP and custom nodes). */
+  effectSlots: Record<DefaultLaneName, number>;
 }
 
 /** A setting that is present but wrong: names the variable and what it should be. */
@@ -87,5 +90,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     },
     demoAllowPrivateNetwork: env.DEMO_ALLOW_PRIVATE_NETWORK === '1',
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10_000),
+    effectSlots: {
+      timers: int(env, 'EFFECT_SLOTS_TIMERS', 16, 1),
+      sends: int(env, 'EFFECT_SLOTS_SENDS', 16, 1),
+      node_calls: int(env, 'EFFECT_SLOTS_NODE_CALLS', 16, 1),
+    },
   };
 }

@@ -48,6 +48,8 @@ export type { ServerConfig } from './config.js';
 // Durable runtime
 export { createRuntime } from './runtime/create-runtime.js';
 export type { Runtime, RuntimeOptions } from './runtime/create-runtime.js';
+export { DEFAULT_EFFECT_LANES, defaultEffectLanes } from './runtime/effect-executor.js';
+export type { DefaultLaneName, EffectLane, EffectType } from './runtime/effect-executor.js';
 export type { RuntimePort, Accepted, SimulatorOutbound } from './runtime/runtime-port.js';
 
 // Storage

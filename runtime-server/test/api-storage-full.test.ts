@@ -2,6 +2,7 @@ import request from 'supertest';
 import type { Application } from 'express';
 import { requestListener } from '../src/app.js';
 import { chainFlow, startApiEnv, type ApiEnv, type Harness } from './api-support.js';
+import { waitFor } from './support/wait-for.js';
 
 // A store of its own: these tests cap its size.
 let env: ApiEnv;
@@ -111,11 +112,3 @@ describe('a database that may not be written (a file system remounted read-only)
     env.takeProblems();
   });
 });
-
-async function waitFor(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

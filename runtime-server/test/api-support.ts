@@ -139,7 +139,7 @@ export interface ApiEnv {
  * production 100-500 ms.
  */
 export async function startApiEnv(
-  options: { file?: string; runtime?: Pick<RuntimeOptions, 'effectConcurrency' | 'leaseMs'> } = {},
+  options: { file?: string; runtime?: Pick<RuntimeOptions, 'effectLanes' | 'leaseMs'> } = {},
 ): Promise<ApiEnv> {
   const store = createSqliteStore({ file: options.file ?? ':memory:', synchronous: 'NORMAL' });
   await store.migrate();

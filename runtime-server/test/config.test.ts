@@ -3,9 +3,10 @@ import { ConfigError, readConfig } from '../src/config.js';
 const DAY = 86_400_000;
 
 describe('readConfig', () => {
-  it('should default the shutdown grace, the SQLite busy timeout and every retention window', () => {
+  it('should default the shutdown grace, the SQLite busy timeout, the effect slots and every retention window', () => {
     const config = readConfig({});
     expect(config.shutdownGraceMs).toBe(10_000);
+    expect(config.effectSlots).toEqual({ timers: 16, sends: 16, node_calls: 16 });
     expect(config.sqliteBusyTimeoutMs).toBe(500);
     expect(config.retention).toEqual({
       stepLogMs: 30 * DAY,
@@ -18,8 +19,16 @@ describe('readConfig', () => {
   });
 
   it('should read the settings it is given', () => {
-    const config = readConfig({ SHUTDOWN_GRACE_MS: '0', RETENTION_MESSAGES_DAYS: '30', RETENTION_RUNS_DAYS: '1', SQLITE_BUSY_TIMEOUT_MS: '2000' });
+    const config = readConfig({
+      SHUTDOWN_GRACE_MS: '0',
+      RETENTION_MESSAGES_DAYS: '30',
+      RETENTION_RUNS_DAYS: '1',
+      SQLITE_BUSY_TIMEOUT_MS: '2000',
+      EFFECT_SLOTS_NODE_CALLS: '64',
+      EFFECT_SLOTS_SENDS: '4',
+    });
     expect(config.shutdownGraceMs).toBe(0);
+    expect(config.effectSlots).toEqual({ timers: 16, sends: 4, node_calls: 64 });
     expect(config.sqliteBusyTimeoutMs).toBe(2_000);
     expect(config.retention.messagesMs).toBe(30 * DAY);
     expect(config.retention.endedRunsMs).toBe(DAY);
@@ -32,6 +41,8 @@ describe('readConfig', () => {
     ['RETENTION_EVERY_MINUTES', '0'],
     ['LEASE_MS', '10'],
     ['SQLITE_BUSY_TIMEOUT_MS', '-5'],
+    ['EFFECT_SLOTS_TIMERS', '0'],
+    ['EFFECT_SLOTS_NODE_CALLS', 'many'],
   ])('should refuse %s=%s naming the variable', (name, value) => {
     expect(() => readConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => readConfig({ [name]: value })).toThrow(new RegExp(`^${name}: expected an integer >= \\d+, got "${value}"$`));

@@ -1,15 +1,18 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { chainFlow, startApiEnv, type ApiEnv, type Harness } from './api-support.js';
+import { startHeldRemote, type HeldRemote } from './support/held-remote.js';
+import { waitFor } from './support/wait-for.js';
 
-// One effect at a time, so a held HTTP call keeps the next effect queued while the disk fills.
-// Short leases: an effect whose completion could not be written is taken again soon.
+// One lane of one slot for every effect, so a held HTTP call keeps the next effect (a timer) queued
+// while the disk fills. Short leases: an effect whose completion could not be written would be
+// taken again soon.
 let env: ApiEnv;
 let h: Harness;
 let remote: HeldRemote;
 beforeAll(async () => {
-  env = await startApiEnv({ runtime: { effectConcurrency: 1, leaseMs: 400 } });
+  env = await startApiEnv({
+    runtime: { effectLanes: [{ name: 'all', types: ['executeNode', 'scheduleTimer', 'cancelTimer', 'sendMessage'], concurrency: 1 }], leaseMs: 400 },
+  });
 });
 afterAll(() => env.dispose());
 beforeEach(async () => {
@@ -109,50 +112,3 @@ describe('an effect that meets a full disk', () => {
     expect(env.takeProblems().filter((p) => p.startsWith('error'))).toEqual([]);
   });
 });
-
-interface HeldRemote {
-  url: string;
-  /** Resolves when the first request arrives. */
-  called: Promise<void>;
-  /** Answers the requests held so far, and every later one at once. */
-  release(): void;
-  /** Requests received so far. */
-  calls(): number;
-  close(): Promise<void>;
-}
-
-/** A remote system that holds its answers (`body`, as JSON) until told to give them. */
-async function startHeldRemote(body: string): Promise<HeldRemote> {
-  const held: ServerResponse[] = [];
-  let released = false;
-  let calls = 0;
-  let arrived!: () => void;
-  const called = new Promise<void>((resolve) => (arrived = resolve));
-  const answer = (res: ServerResponse) => res.writeHead(200, { 'content-type': 'application/json' }).end(body);
-  const server: Server = createServer((req: IncomingMessage, res) => {
-    req.resume();
-    calls += 1;
-    arrived();
-    if (released) answer(res);
-    else held.push(res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
-    called,
-    release() {
-      released = true;
-      for (const res of held.splice(0)) answer(res);
-    },
-    calls: () => calls,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-async function waitFor(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

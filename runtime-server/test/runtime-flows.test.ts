@@ -156,6 +156,8 @@ describe('metrics', () => {
     const res = await request(server.app).get('/metrics').expect(200);
     expect(res.text).toMatch(/^convoflow_journal_pending 0$/m);
     expect(res.text).toMatch(/^convoflow_outbox_pending 0$/m);
+    expect(res.text).toMatch(/^convoflow_effects_in_flight\{lane="node_calls"\} 0$/m);
+    expect(res.text).toMatch(/^convoflow_effect_slots\{lane="timers"\} 16$/m);
     expect(res.text).toMatch(/^convoflow_effects_total\{type="sendMessage",result="ok"\} [1-9]\d*$/m);
     expect(res.text).toMatch(/^convoflow_runs_ended_total\{status="done"\} [1-9]\d*$/m);
   });

@@ -21,6 +21,7 @@ import { contactOrderingKey, newId } from './ids.js';
 import { toStored, type JournalPayloadKind, type PayloadByKind } from './journal-payloads.js';
 import type { Accepted, MessageStored, RuntimePort, SimulatorOutbound } from './runtime-port.js';
 import { WorkLoop } from './work-loop.js';
+import { DEFAULT_EFFECT_LANES, EffectExecutor, type EffectLane, type EffectType } from './effect-executor.js';
 import { MessageWatcher } from './message-watcher.js';
 import { ExpiringCache } from '../support/expiring-cache.js';
 import { isTransientStorageError } from '../storage/errors.js';
@@ -42,8 +43,8 @@ export interface RuntimeOptions {
   pollMs?: number;
   /** Ordering keys processed per journal tick and effects claimed per outbox tick. */
   batchSize?: number;
-  /** Effects performed at once. */
-  effectConcurrency?: number;
+  /** Pools of effect slots by effect type; DEFAULT_EFFECT_LANES unless given. */
+  effectLanes?: readonly EffectLane[];
   hooks?: {
     onRunEnded?(run: RunRecord): void;
     onEffect?(type: string, ok: boolean): void;
@@ -68,6 +69,8 @@ export interface Runtime extends RuntimePort {
   /** Stops taking work and waits for what is in flight (graceful shutdown). */
   stop(): Promise<void>;
   readonly owner: string;
+  /** Each effect lane's slots and how many are taken now (for /metrics). */
+  effectLanes(): Array<{ name: string; slots: number; inFlight: number }>;
 }
 
 /**
@@ -84,7 +87,6 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const log = options.log ?? (() => undefined);
   const leaseMs = options.leaseMs ?? 30_000;
   const batchSize = options.batchSize ?? 64;
-  const effectConcurrency = options.effectConcurrency ?? 16;
   const flows = new FlowCache(store, options.catalogue);
   const activeFlows = new ActiveFlows(store);
   // Settings change rarely and every message reads them.
@@ -116,8 +118,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     (event) => stored.emit('message', event),
     (err) => log('warn', 'watching for messages failed', { error: String(err) }),
   );
-  // Set when a commit put effects in the outbox: only then is the effect loop woken for them.
-  let effectsQueued = false;
+  // The types of effects commits put in the outbox since the lanes were last woken: only their lanes
+  // are woken for them.
+  const effectsQueued = new Set<EffectType>();
   const processor = new EventProcessor({
     store,
     flows,
@@ -128,8 +131,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     owner,
     now,
     ...(options.hooks?.onRunEnded ? { onRunEnded: options.hooks.onRunEnded } : {}),
-    onEffectsQueued: () => {
-      effectsQueued = true;
+    onEffectsQueued: (queued) => {
+      for (const effect of queued) effectsQueued.add(effect.type);
     },
     onRecordedSend: (message, to) => {
       options.hooks?.onEffect?.('sendMessage', true);
@@ -233,9 +236,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           await store.journal.markFailed(entry.id, error.message, now());
           options.hooks?.onJournalFailed?.(entry.kind);
         }
-        if (effectsQueued) {
-          effectsQueued = false;
-          effects.wake();
+        if (effectsQueued.size > 0) {
+          effects.wake(effectsQueued);
+          effectsQueued.clear();
         }
         // Keep the leases alive through a long backlog.
         if (round % 16 === 0 && queues.size > 0) {
@@ -260,55 +263,30 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     isTransientStorageError(err) ? deferredEntries({}, err as Error) : log('error', 'journal loop failed', { error: String(err) }),
   );
 
-  const inFlight = new Set<Promise<void>>();
-  /** The effects running here, by `runId:seq`: their leases are renewed until they finish. */
-  const running = new Map<string, { runId: string; seq: number }>();
-  const effects = new WorkLoop(
-    async () => {
-      const free = effectConcurrency - inFlight.size;
-      if (free <= 0) {
-        await Promise.race(inFlight);
-        return 1;
-      }
-      const claimed = await store.outbox.claim(owner, Math.min(free, batchSize), now(), now() + leaseMs);
-      for (const entry of claimed) {
-        const key = `${entry.runId}:${entry.seq}`;
-        // Still running here (its lease lapsed before a renewal reached it): never twice at once.
-        if (running.has(key)) continue;
-        running.set(key, { runId: entry.runId, seq: entry.seq });
-        const job = runEffect(effectDeps, entry)
-          .then(() => options.hooks?.onEffect?.(entry.effect.type, true))
-          .catch((err: unknown) => {
-            // Put off, not failed: it is taken again when its lease lapses.
-            if (isTransientStorageError(err)) return deferredEffects({ runId: entry.runId, seq: entry.seq }, err as Error);
-            options.hooks?.onEffect?.(entry.effect.type, false);
-            log('error', 'effect failed', { runId: entry.runId, seq: entry.seq, error: String(err) });
-          })
-          .finally(() => {
-            running.delete(key);
-            inFlight.delete(job);
-            journalLoop.wake();
-          });
-        inFlight.add(job);
-      }
-      // Fewer than asked for: nothing else is due; new effects wake this loop.
-      return claimed.length < Math.min(free, batchSize) ? 0 : claimed.length;
-    },
-    options.pollMs ?? 200,
-    (err) => (isTransientStorageError(err) ? deferredEffects({}, err as Error) : log('error', 'effect loop failed', { error: String(err) })),
-  );
-
-  // An effect may run longer than its lease (an HTTP call waits up to its timeout): renewed well
-  // before it lapses, it is not claimed and performed again, here or by another process.
-  let renewal: NodeJS.Timeout | undefined;
-  const renewLeases = async (): Promise<void> => {
-    try {
-      await store.outbox.renew(owner, [...running.values()], now() + leaseMs);
-    } catch (err) {
-      if (isTransientStorageError(err)) deferredEffects({}, err as Error);
-      else log('error', 'effect lease renewal failed', { error: String(err) });
-    }
-  };
+  const effects = new EffectExecutor({
+    store,
+    owner,
+    lanes: options.effectLanes ?? DEFAULT_EFFECT_LANES,
+    batchSize,
+    leaseMs,
+    pollMs: options.pollMs ?? 200,
+    now,
+    perform: (entry) =>
+      runEffect(effectDeps, entry)
+        .then(() => options.hooks?.onEffect?.(entry.effect.type, true))
+        .catch((err: unknown) => {
+          // The runtime is stopping while the effect waits for the store: put off, not failed,
+          // and performed after the restart.
+          if (isTransientStorageError(err)) return deferredEffects({ runId: entry.runId, seq: entry.seq }, err as Error);
+          options.hooks?.onEffect?.(entry.effect.type, false);
+          log('error', 'effect failed', { runId: entry.runId, seq: entry.seq, error: String(err) });
+        }),
+    onTickError: (err) =>
+      isTransientStorageError(err) ? deferredEffects({}, err as Error) : log('error', 'effect loop failed', { error: String(err) }),
+    onRenewError: (err) =>
+      isTransientStorageError(err) ? deferredEffects({}, err as Error) : log('error', 'effect lease renewal failed', { error: String(err) }),
+    onFinished: () => journalLoop.wake(),
+  });
 
   const journal = async <K extends JournalPayloadKind>(
     workspaceId: string,
@@ -443,23 +421,21 @@ export function createRuntime(options: RuntimeOptions): Runtime {
 
   return {
     owner,
+    effectLanes: () => effects.lanes(),
     async start() {
       if (stopping.signal.aborted) stopping = new AbortController();
       for (const workspace of await store.workspaces.list()) await syncSchedules(workspace.id);
       journalLoop.start();
       effects.start();
-      renewal = setInterval(() => void renewLeases(), Math.max(1, Math.floor(leaseMs / 3)));
-      renewal.unref();
       await scheduler.start();
     },
     async stop() {
       watcher.close();
       await scheduler.stop();
       await journalLoop.stop();
-      await effects.stop();
+      await effects.stopClaiming();
       stopping.abort();
-      await Promise.allSettled([...inFlight]);
-      clearInterval(renewal);
+      await effects.drain();
     },
 
     async receiveMessage(workspaceId, message: InboundMessage, profile) {
@@ -588,7 +564,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const [journalPending, outboxPending] = await Promise.all([store.journal.countPending(), store.outbox.countPending()]);
-        if (journalPending === 0 && outboxPending === 0 && inFlight.size === 0) return;
+        if (journalPending === 0 && outboxPending === 0 && effects.inFlight === 0) return;
         if (Date.now() > deadline) throw new Error(`Runtime not idle after ${timeoutMs} ms (${journalPending} events, ${outboxPending} effects pending)`);
         journalLoop.wake();
         effects.wake();

@@ -47,8 +47,8 @@ export interface EventProcessorDeps {
   /** Channels by id: a send on one that delivers by recording is recorded with its step. */
   channels: ChannelRegistry;
   onRunEnded?(run: RunRecord): void;
-  /** A commit that put effects in the outbox landed. */
-  onEffectsQueued?(): void;
+  /** A commit that put these effects in the outbox landed. */
+  onEffectsQueued?(effects: readonly Effect[]): void;
   /** A send recorded with its step landed. */
   onRecordedSend?(message: Omit<ConversationMessage, 'seq'>, to: ContactChannelIdentity): void;
 }
@@ -401,7 +401,7 @@ export class EventProcessor {
     delete lease.pendingMessage;
     lease.commits.add(commit, lease.entryId, () => {
       for (const r of recorded) this.deps.onRecordedSend?.(r.message, r.to);
-      if (outbox.length > 0) this.deps.onEffectsQueued?.();
+      if (outbox.length > 0) this.deps.onEffectsQueued?.(outbox);
       if (ENDED.has(status)) this.deps.onRunEnded?.(run);
     });
   }
