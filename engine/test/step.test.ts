@@ -7,6 +7,7 @@ import {
   nodeFailed,
   timerFired,
   runCancelled,
+  RUN_LIMITS,
 } from '../src/index.js';
 import type { Effect, FlowDefinition, FlowEvent, InboundMessage, RunInput, StepResult } from '../src/index.js';
 import { catalogue } from './fixtures/nodes.js';
@@ -163,6 +164,67 @@ describe('start and step: failures', () => {
     expect(result.error?.code).toBe('LOOP_LIMIT');
     expect(result.path).toHaveLength(51);
     expect(start(compile(f, catalogue), input()).path).toHaveLength(1_001);
+  });
+
+  it('should fail a template that would render more than RUN_LIMITS.maxValueChars, whichever renderer takes it', () => {
+    const long = 'a'.repeat(60_000); // two of them are too many
+    for (const template of ['{{contact.name}}{{contact.name}}', '{{#if contact.name}}{{contact.name}}{{contact.name}}{{/if}}']) {
+      const { first } = run(flowOf([node('grow', 'set', { variable: 'x', value: template })], []), { contact: { name: long } });
+      expect(first.status).toBe('failed');
+      expect(first.error).toEqual({
+        code: 'TEMPLATE_ERROR',
+        message: 'Node "grow" failed: the template renders to more than 100,000 characters',
+        nodeId: 'grow',
+      });
+    }
+    const { first } = run(flowOf([node('fits', 'set', { variable: 'x', value: '{{contact.name}}' })], []), { contact: { name: long } });
+    expect(first.vars.x).toBe(long);
+    expect(RUN_LIMITS.maxValueChars).toBe(100_000);
+  });
+
+  it('should refuse a value larger than RUN_LIMITS.maxValueChars, setting none of the node\'s changes', () => {
+    const big = 'y'.repeat(150_000);
+    const { first } = run(flowOf([node('big', 'set', { variable: 'x', value: big, contactField: 'note' })], []));
+    expect(first.status).toBe('failed');
+    expect(first.error).toEqual({
+      code: 'VALUE_TOO_LARGE',
+      message: 'Node "big" failed: variable "x" would hold 150,000 characters; a value holds at most 100,000',
+      nodeId: 'big',
+    });
+    expect(first.vars.x).toBeUndefined();
+    expect(first.contactChanges).toBeUndefined();
+  });
+
+  it('should refuse the change that would take a run past RUN_LIMITS.maxStateChars, keeping what came before', () => {
+    const value = 'z'.repeat(95_000);
+    const count = Math.ceil(RUN_LIMITS.maxStateChars / value.length);
+    const ids = Array.from({ length: count }, (_, i) => `set${i}`);
+    const f = flowOf(
+      ids.map((id, i) => node(id, 'set', { variable: `v${i}`, value })),
+      ids.slice(1).map((id, i) => edge(ids[i]!, 'next', id)),
+    );
+    const { first } = run(f);
+    const last = ids.at(-1)!;
+    expect(first.status).toBe('failed');
+    expect(first.error).toMatchObject({ code: 'STATE_TOO_LARGE', nodeId: last });
+    expect(first.error?.message).toMatch(/^Node "set\d+" failed: the run's variables, contact and node outputs would hold about 2,0\d\d,\d{3} characters; a run holds at most 2,000,000$/);
+    expect(Object.keys(first.vars)).toHaveLength(count - 1);
+  });
+
+  it('should refuse an outcome that sets a value larger than RUN_LIMITS.maxValueChars, by the node\'s failed output', () => {
+    const f = flowOf([node('call', 'http', { url: 'https://example.test' }), node('after', 'set', { variable: 'why', value: '{{nodes.call.error.code}}' })], [
+      edge('call', 'failed', 'after'),
+    ]);
+    const { compiled, first } = run(f);
+    const items = Array.from({ length: 20_000 }, (_, i) => ({ i }));
+    const second = step(compiled, first.snapshot, nodeCompleted({ nodeId: 'call', seq: 1, output: 'success', set: { vars: { items } }, at: T0 + 5 }));
+    expect(second.status).toBe('done');
+    expect(second.path.map((p) => [p.nodeId, p.output])).toEqual([
+      ['call', 'failed'],
+      ['after', 'next'],
+    ]);
+    expect(second.vars.why).toBe('VALUE_TOO_LARGE');
+    expect(second.vars.items).toBeUndefined();
   });
 
   it('should fail a run whose wait node rests with nothing that could wake it', () => {

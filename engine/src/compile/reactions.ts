@@ -6,6 +6,7 @@ import type { NodeScope, StatePatch, TemplateScope, WaitReaction, WaitState } fr
 import type { FlowNode } from '../flow/types.js';
 import type { PathStep } from '../run.js';
 import { TemplateError } from '../templates/render.js';
+import { RUN_LIMITS, formatCount } from '../limits.js';
 import { renderFast } from '../internal/fast-template.js';
 import { renderTemplates } from '../internal/template-params.js';
 import { deterministicRandom } from '../internal/deterministic-random.js';
@@ -33,6 +34,8 @@ export class Draft {
   readonly effects: Effect[] = [];
   readonly path: PathStep[] = [];
   contactChanges: JsonObject | undefined;
+  /** The size of vars, contact and nodes as JSON, near enough (see applyPatch); unknown until needed. */
+  stateChars: number | undefined;
 
   constructor(
     readonly ctx: RunContext,
@@ -145,8 +148,9 @@ function enter(settings: CompiledSettings, d: Draft, cn: CompiledNode): void {
         leaveWithError(d, cn, errorOf(err));
         return;
       }
-      applyPatch(d, cn, result.set, result.data);
-      leave(d, cn, result.output);
+      const refused = applyPatch(d, cn, result.set, result.data);
+      if (refused) leaveWithError(d, cn, refused);
+      else leave(d, cn, result.output);
       return;
     }
     case 'wait': {
@@ -241,7 +245,11 @@ export function cancelRun(ctx: RunContext, at: number): Draft {
 }
 
 function applyWait(d: Draft, cn: CompiledNode, reaction: Exclude<WaitReaction, { type: 'ignore' }>, entering: boolean): void {
-  applyPatch(d, cn, reaction.set, reaction.data);
+  const refused = applyPatch(d, cn, reaction.set, reaction.data);
+  if (refused) {
+    leaveWithError(d, cn, refused);
+    return;
+  }
   if (reaction.effects) issue(d, cn.node, reaction.effects);
   if (reaction.type === 'leave') {
     leave(d, cn, reaction.output);
@@ -362,6 +370,7 @@ function leave(d: Draft, cn: CompiledNode, output: string, cause?: RunError): vo
 function leaveWithError(d: Draft, cn: CompiledNode, cause: RunError): void {
   const id = cn.node.id;
   d.nodes = { ...d.nodes, [id]: { ...d.nodes[id], error: { code: cause.code, message: cause.message } } };
+  d.stateChars = undefined;
   leave(d, cn, 'failed', cause);
 }
 
@@ -374,13 +383,60 @@ function failRun(d: Draft, error: RunError): void {
   d.next = FINAL.failed;
 }
 
-function applyPatch(d: Draft, cn: CompiledNode, set: StatePatch | undefined, data: JsonObject | undefined): void {
-  if (set?.vars) d.vars = { ...d.vars, ...set.vars };
-  if (set?.contact) {
-    d.contact = { ...d.contact, ...set.contact };
-    d.contactChanges = { ...d.contactChanges, ...set.contact };
+/** Applies a node's changes, or none of them when they would go past RUN_LIMITS: that is the error. */
+function applyPatch(d: Draft, cn: CompiledNode, set: StatePatch | undefined, data: JsonObject | undefined): RunError | undefined {
+  const refused = oversized('variable', set?.vars) ?? oversized('contact field', set?.contact);
+  if (refused) return refused;
+  const vars = set?.vars ? { ...d.vars, ...set.vars } : d.vars;
+  const contact = set?.contact ? { ...d.contact, ...set.contact } : d.contact;
+  const nodes = data ? { ...d.nodes, [cn.node.id]: data } : d.nodes;
+  if (set || data) {
+    // Sized once per reaction, then by what each patch replaces.
+    let chars = (d.stateChars ??= entriesChars(d.vars) + entriesChars(d.contact) + entriesChars(d.nodes));
+    chars += patchChars(d.vars, set?.vars) + patchChars(d.contact, set?.contact);
+    if (data) chars += patchChars(d.nodes, { [cn.node.id]: data });
+    if (chars > RUN_LIMITS.maxStateChars) {
+      return {
+        code: 'STATE_TOO_LARGE',
+        message: `the run's variables, contact and node outputs would hold about ${formatCount(chars)} characters; a run holds at most ${formatCount(RUN_LIMITS.maxStateChars)}`,
+      };
+    }
+    d.stateChars = chars;
   }
-  if (data) d.nodes = { ...d.nodes, [cn.node.id]: data };
+  d.vars = vars;
+  d.contact = contact;
+  d.nodes = nodes;
+  if (set?.contact) d.contactChanges = { ...d.contactChanges, ...set.contact };
+  return undefined;
+}
+
+const jsonChars = (value: JsonValue): number => (typeof value === 'string' ? value.length : (JSON.stringify(value)?.length ?? 0));
+/** An entry's share of its object's JSON, near enough for a limit: `"key":value,`. */
+const entryChars = (key: string, value: JsonValue | undefined): number => (value === undefined ? 0 : key.length + 4 + jsonChars(value));
+const entriesChars = (object: Readonly<Record<string, JsonValue>>): number => {
+  let chars = 2;
+  for (const key in object) chars += entryChars(key, object[key]);
+  return chars;
+};
+/** How many characters writing `changes` over `object` adds (or, when negative, frees). */
+const patchChars = (object: Readonly<Record<string, JsonValue>>, changes: Readonly<Record<string, JsonValue>> | undefined): number => {
+  let chars = 0;
+  for (const key in changes) chars += entryChars(key, changes[key]) - (Object.hasOwn(object, key) ? entryChars(key, object[key]) : 0);
+  return chars;
+};
+
+function oversized(what: string, values: Readonly<Record<string, JsonValue>> | undefined): RunError | undefined {
+  if (!values) return undefined;
+  for (const [name, value] of Object.entries(values)) {
+    const chars = jsonChars(value);
+    if (chars > RUN_LIMITS.maxValueChars) {
+      return {
+        code: 'VALUE_TOO_LARGE',
+        message: `${what} "${name}" would hold ${formatCount(chars)} characters; a value holds at most ${formatCount(RUN_LIMITS.maxValueChars)}`,
+      };
+    }
+  }
+  return undefined;
 }
 
 function errorOf(err: unknown): RunError {

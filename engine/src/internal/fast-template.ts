@@ -1,5 +1,6 @@
 import type { TemplateScope } from '../catalogue/types.js';
-import { TemplateError, renderTemplate } from '../templates/render.js';
+import { RUN_LIMITS } from '../limits.js';
+import { TemplateError, renderTemplate, renderedTooLong } from '../templates/render.js';
 
 /** A template made only of text and `{{a.b.c}}` paths: literal parts around path lookups. */
 interface SimpleTemplate {
@@ -36,6 +37,8 @@ export function renderFast(template: string, scope: TemplateScope): string {
     const value = lookup(scope, simple.paths[i] as string[], template);
     if (value !== null && value !== undefined) out += String(value);
     out += simple.literals[i + 1] as string;
+    // Checked as it grows: a template naming a long value many times is refused before it is built.
+    if (out.length > RUN_LIMITS.maxValueChars) throw renderedTooLong(template);
   }
   return out;
 }

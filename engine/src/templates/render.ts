@@ -1,5 +1,6 @@
 import Handlebars from 'handlebars';
 import type { TemplateScope } from '../catalogue/types.js';
+import { RUN_LIMITS, formatCount } from '../limits.js';
 
 /** A template could not be parsed or rendered (unknown variable in strict mode, bad syntax). */
 export class TemplateError extends Error {
@@ -25,11 +26,13 @@ const runtimeOptions: Handlebars.RuntimeOptions = {
 
 /**
  * Renders a handlebars template in strict mode with prototype access off. Compiled templates are
- * memoised by source, so rendering the same text again costs only the render.
+ * memoised by source, so rendering the same text again costs only the render. The output is at
+ * most `RUN_LIMITS.maxValueChars` long.
  *
  * Pure: the output depends only on the arguments.
  *
- * @throws TemplateError when the template does not parse or names a field the scope lacks.
+ * @throws TemplateError when the template does not parse, names a field the scope lacks, or renders
+ *   to more than `RUN_LIMITS.maxValueChars` characters.
  * @example
  * renderTemplate('Hi {{contact.name}}', scope) // 'Hi Ada'
  */
@@ -45,11 +48,19 @@ export function renderTemplate(template: string, scope: TemplateScope): string {
     if (compiled.size >= MAX_CACHED) compiled.clear();
     compiled.set(template, fn);
   }
+  let rendered: string;
   try {
-    return fn(scope, runtimeOptions);
+    rendered = fn(scope, runtimeOptions);
   } catch (err) {
     throw new TemplateError(describe(err), template);
   }
+  if (rendered.length > RUN_LIMITS.maxValueChars) throw renderedTooLong(template);
+  return rendered;
+}
+
+/** @internal The error of a template whose output would be longer than RUN_LIMITS allow. */
+export function renderedTooLong(template: string): TemplateError {
+  return new TemplateError(`the template renders to more than ${formatCount(RUN_LIMITS.maxValueChars)} characters`, template);
 }
 
 /** A problem found when parsing a template, with the 1-based line it is on when known. */

@@ -1,0 +1,59 @@
+import request from 'supertest';
+import type { FlowDefinition } from '@convoflow/engine';
+import { startApiEnv, type ApiEnv, type Harness } from './api-support.js';
+import { waitFor } from './support/wait-for.js';
+
+let env: ApiEnv;
+let h: Harness;
+beforeAll(async () => {
+  env = await startApiEnv();
+  h = await env.harness();
+});
+afterAll(() => env.dispose());
+
+/** Doubles `vars.x` on every pass of a loop that waits 50 ms: valid, and growing without end. */
+const doubling: FlowDefinition = {
+  id: 'doubling',
+  name: 'Doubles a text forever',
+  triggers: [{ id: 'k', type: 'keyword', params: { keywords: ['grow'], match: 'exact' } }],
+  nodes: [
+    { id: 'begin', type: 'set_variable', typeVersion: 1, position: { x: 0, y: 0 }, params: { assignments: [{ variable: 'passes', value: 0 }] } },
+    { id: 'double', type: 'set_variable', typeVersion: 1, position: { x: 200, y: 0 }, params: { assignments: [{ variable: 'x', value: '{{vars.x}}{{vars.x}}' }] } },
+    { id: 'pause', type: 'delay', typeVersion: 1, position: { x: 400, y: 0 }, params: { duration: 'PT0.05S' } },
+    { id: 'again', type: 'jump', typeVersion: 1, position: { x: 600, y: 0 }, params: { target: 'double' } },
+  ],
+  edges: [
+    { id: 'e1', source: 'begin', sourceOutput: 'next', target: 'double' },
+    { id: 'e2', source: 'double', sourceOutput: 'next', target: 'pause' },
+    { id: 'e3', source: 'pause', sourceOutput: 'done', target: 'again' },
+  ],
+  variables: [
+    { name: 'x', type: 'string', default: 'abcdefgh' },
+    { name: 'passes', type: 'number', default: 0 },
+  ],
+  settings: { channels: ['simulator'], defaultReplyTimeout: 'PT1H', honourInterruptKeywords: true, onWaitingRunExpired: 'resume' },
+};
+
+describe('a run that grows its state without end', () => {
+  it('should fail once a value would pass the limit, with its last state under it', async () => {
+    await h.publish(doubling);
+    await request(h.app).post('/api/simulator/messages').set(h.auth()).send({ contact: 'grower', text: 'grow' }).expect(202);
+    // 8 characters doubled 14 times is 131,072: past 100,000 on the 14th pass.
+    let runId = '';
+    await waitFor(async () => {
+      const [run] = await h.runs();
+      runId = run?.id ?? '';
+      return run?.status === 'failed';
+    }, 10_000);
+    const detail = await request(h.app).get(`/api/runs/${runId}`).set(h.auth()).expect(200);
+    expect(detail.body.run.error).toEqual({
+      code: 'TEMPLATE_ERROR',
+      message: 'Node "double" failed: the template renders to more than 100,000 characters',
+      nodeId: 'double',
+    });
+    const stored = await env.store.runs.get(h.ws, runId);
+    const x = (stored?.snapshot as { context: { vars: { x: string } } }).context.vars.x;
+    expect(x).toHaveLength(65_536);
+    expect(env.takeProblems().filter((p) => p.startsWith('error'))).toEqual([]);
+  });
+});
