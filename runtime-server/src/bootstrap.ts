@@ -138,24 +138,18 @@ export async function bootstrap(
   });
 
   // A lane whose slots are all taken makes its effects wait: slow remotes show here first.
-  new Gauge({
-    name: 'convoflow_effects_in_flight',
-    help: 'Effects being performed now, by lane (timers, sends, node_calls); at most convoflow_effect_slots.',
-    labelNames: ['lane'] as const,
-    registers: [metrics.registry],
-    collect() {
-      for (const lane of runtime.effectLanes()) this.set({ lane: lane.name }, lane.inFlight);
-    },
-  });
-  new Gauge({
-    name: 'convoflow_effect_slots',
-    help: 'Effects a lane performs at once (EFFECT_SLOTS_*).',
-    labelNames: ['lane'] as const,
-    registers: [metrics.registry],
-    collect() {
-      for (const lane of runtime.effectLanes()) this.set({ lane: lane.name }, lane.slots);
-    },
-  });
+  const laneGauge = (name: string, help: string, value: (lane: { slots: number; inFlight: number }) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['lane'] as const,
+      registers: [metrics.registry],
+      collect() {
+        for (const lane of runtime.effectLanes()) this.set({ lane: lane.name }, value(lane));
+      },
+    });
+  laneGauge('convoflow_effects_in_flight', 'Effects being performed now, by lane (timers, sends, node_calls); at most convoflow_effect_slots.', (l) => l.inFlight);
+  laneGauge('convoflow_effect_slots', 'Effects a lane performs at once (EFFECT_SLOTS_*).', (l) => l.slots);
 
   let demo: DemoSeed | undefined;
   if (config.seedDemo) {
