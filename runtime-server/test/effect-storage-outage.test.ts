@@ -111,4 +111,24 @@ describe('an effect that meets a full disk', () => {
     expect(remote.calls()).toBe(1);
     expect(env.takeProblems().filter((p) => p.startsWith('error'))).toEqual([]);
   });
+  // Last: it stops the runtime of this file.
+  it('should let the runtime stop while every slot waits for the store', async () => {
+    remote = await startHeldRemote(JSON.stringify({ pad: 'x'.repeat(30_000) }));
+    await h.publish(
+      chainFlow('stall', { id: 'k', type: 'keyword', params: { keywords: ['stall'], match: 'exact' } }, [
+        ['ask', 'http_request', { method: 'GET', url: remote.url }, 'success'],
+        ['tell', 'send_text', { text: 'fetched' }],
+      ]),
+    );
+    await say('staller', 'stall');
+    await remote.called;
+    capFileAtItsSize();
+    remote.release();
+    await new Promise((r) => setTimeout(r, 300)); // the call is answered; its outcome waits for room
+    const stopped = env.runtime.stop().then(() => 'stopped');
+    const waited = new Promise((r) => setTimeout(() => r('still stopping after 3 s'), 3_000));
+    expect(await Promise.race([stopped, waited])).toBe('stopped');
+    // Not recorded as failed: performed again after the next start, with the same idempotency key.
+    expect(h.store.db.prepare("SELECT status FROM outbox WHERE workspace_id = ? AND json_extract(effect, '$.type') = 'executeNode'").pluck().get(h.ws)).toBe('pending');
+  });
 });

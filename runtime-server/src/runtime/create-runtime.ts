@@ -433,8 +433,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       watcher.close();
       await scheduler.stop();
       await journalLoop.stop();
-      await effects.stopClaiming();
+      // First: a lane whose every slot waits for a store that cannot write would otherwise hold
+      // stopClaiming (its tick waits for a free slot) until the store came back.
       stopping.abort();
+      await effects.stopClaiming();
       await effects.drain();
     },
 
