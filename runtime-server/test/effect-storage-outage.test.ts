@@ -31,6 +31,24 @@ function capFileAtItsSize(): void {
   db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
 }
 
+/**
+ * Publishes a flow whose HTTP call gets a big answer (its outcome event needs pages of its own),
+ * has `contact` say `keyword`, and lets the call be answered only once the file cannot grow.
+ */
+async function callAnsweredOnFullDisk(keyword: string, contact: string): Promise<void> {
+  remote = await startHeldRemote(JSON.stringify({ pad: 'x'.repeat(30_000) }));
+  await h.publish(
+    chainFlow(keyword, { id: 'k', type: 'keyword', params: { keywords: [keyword], match: 'exact' } }, [
+      ['ask', 'http_request', { method: 'GET', url: remote.url }, 'success'],
+      ['tell', 'send_text', { text: 'fetched' }],
+    ]),
+  );
+  await say(contact, keyword);
+  await remote.called;
+  capFileAtItsSize();
+  remote.release();
+}
+
 const say = (contact: string, text: string) => request(h.app).post('/api/simulator/messages').set(h.auth()).send({ contact, text }).expect(202);
 const transcript = async (contact: string): Promise<string[]> => {
   const res = await request(h.app).get('/api/simulator/messages').query({ contact }).set(h.auth()).expect(200);
@@ -85,18 +103,7 @@ describe('an effect that meets a full disk', () => {
   });
 
   it('should write the outcome of work already done once there is room, never doing the work again', async () => {
-    // A big answer: the outcome event that carries it needs pages of its own.
-    remote = await startHeldRemote(JSON.stringify({ pad: 'x'.repeat(30_000) }));
-    await h.publish(
-      chainFlow('fetch', { id: 'k', type: 'keyword', params: { keywords: ['fetch'], match: 'exact' } }, [
-        ['ask', 'http_request', { method: 'GET', url: remote.url }, 'success'],
-        ['tell', 'send_text', { text: 'fetched' }],
-      ]),
-    );
-    await say('fetcher', 'fetch');
-    await remote.called;
-    capFileAtItsSize();
-    remote.release();
+    await callAnsweredOnFullDisk('fetch', 'fetcher');
     // Several leases of 400 ms lapse meanwhile: the call is not claimed and made again, and its
     // outcome is not written yet (the run has not gone on).
     await new Promise((r) => setTimeout(r, 1_500));
@@ -111,19 +118,10 @@ describe('an effect that meets a full disk', () => {
     expect(remote.calls()).toBe(1);
     expect(env.takeProblems().filter((p) => p.startsWith('error'))).toEqual([]);
   });
+
   // Last: it stops the runtime of this file.
   it('should let the runtime stop while every slot waits for the store', async () => {
-    remote = await startHeldRemote(JSON.stringify({ pad: 'x'.repeat(30_000) }));
-    await h.publish(
-      chainFlow('stall', { id: 'k', type: 'keyword', params: { keywords: ['stall'], match: 'exact' } }, [
-        ['ask', 'http_request', { method: 'GET', url: remote.url }, 'success'],
-        ['tell', 'send_text', { text: 'fetched' }],
-      ]),
-    );
-    await say('staller', 'stall');
-    await remote.called;
-    capFileAtItsSize();
-    remote.release();
+    await callAnsweredOnFullDisk('stall', 'staller');
     await new Promise((r) => setTimeout(r, 300)); // the call is answered; its outcome waits for room
     const stopped = env.runtime.stop().then(() => 'stopped');
     const waited = new Promise((r) => setTimeout(() => r('still stopping after 3 s'), 3_000));
