@@ -23,7 +23,7 @@
  *                                   [--sync FULL,NORMAL] [--profile] [--top 15]
  *                                   [--data-root /dev/shm] [--baseline-s 5] [--verbose]
  *                                   [--server-root DIR] [--json-out FILE]
- *                                   [--exchange wait|poll]
+ *                                   [--exchange wait|poll] [--other-flows 0]
  *
  * `--profile` (or BENCH_PROFILE=1) runs the first server child under `--cpu-prof` and prints the
  * top self-time frames of the measured window (positions mapped back to the TypeScript through
@@ -71,6 +71,11 @@ const REPLY_TIMEOUT_MS = 30_000;
  */
 const EXCHANGE = stringArg('exchange', 'wait');
 if (EXCHANGE !== 'wait' && EXCHANGE !== 'poll') throw new Error(`--exchange must be wait or poll, not ${EXCHANGE}`);
+/**
+ * More published flows beside the bench's, each triggered by a keyword of its own that no sender
+ * says: a workspace with many flows, where every message is matched against all of them.
+ */
+const OTHER_FLOWS = numberArg('other-flows', 0);
 const TARGET_RUNS_PER_S = 3_000;
 const TARGET_P99_MS = 50;
 
@@ -224,6 +229,7 @@ async function round(sync: string, profile: boolean): Promise<RoundResult> {
   if (VERBOSE) console.error(`server child pid ${server.pid}, data in ${server.dataDir}`);
   try {
     await publishFlow(client, benchFlow());
+    for (let i = 1; i <= OTHER_FLOWS; i += 1) await publishFlow(client, benchFlow(`other-${i}`));
     // One message first: proves the flow answers before the load starts.
     if (!(await exchange(client, 'bench-probe', { after: 0 }))) throw new Error('the bench flow did not answer in time');
 

@@ -18,10 +18,11 @@ const edge = (source: string, sourceOutput: string, target: string): FlowEdge =>
 });
 
 /**
- * The HTTP bench's flow, triggered by the exact keyword "bench". Ten nodes: three assignments, a
- * condition, a switch, three more assignments, a send ("done {{vars.n}}"), an end.
+ * The HTTP bench's flow, triggered by the exact keyword "bench" (or `keyword`, whose flow has an
+ * id of its own). Ten nodes: three assignments, a condition, a switch, three more assignments, a
+ * send ("done {{vars.n}}"), an end.
  */
-export function benchFlow(): FlowDefinition {
+export function benchFlow(keyword = 'bench'): FlowDefinition {
   const nodes: FlowNode[] = [
     node('set_a', 'set_variable', 0, { assignments: [{ variable: 'a', value: 1 }] }),
     node('set_b', 'set_variable', 200, { assignments: [{ variable: 'b', value: 'b-{{vars.a}}' }] }),
@@ -50,9 +51,9 @@ export function benchFlow(): FlowDefinition {
     edge('reply', 'window_closed', 'finish'),
   ];
   return {
-    id: 'bench-http',
-    name: 'HTTP benchmark: ten nodes ending in a send',
-    triggers: [{ id: 'kw', type: 'keyword', params: { keywords: ['bench'], match: 'exact', caseSensitive: false } }],
+    id: keyword === 'bench' ? 'bench-http' : `bench-http-${keyword}`,
+    name: `HTTP benchmark: ten nodes ending in a send (${keyword})`,
+    triggers: [{ id: 'kw', type: 'keyword', params: { keywords: [keyword], match: 'exact', caseSensitive: false } }],
     nodes,
     edges,
     variables: [
