@@ -1,5 +1,6 @@
-import type { FlowDefinition, InboundMessage } from '@convoflow/engine';
-import { foldText, keywordMatches, matchTriggers } from '../src/triggers/match-triggers.js';
+import type { FlowDefinition, FlowTrigger, InboundMessage, JsonObject } from '@convoflow/engine';
+import { foldText, keywordMatches, triggerMatches, type TriggerOccasion } from '../src/triggers/match-triggers.js';
+import { TriggerIndex, type TriggerMatch } from '../src/triggers/trigger-index.js';
 import type { FlowVersionRecord } from '../src/storage/storage-port.js';
 
 const message = (text: string, channel: InboundMessage['channel'] = 'whatsapp'): InboundMessage => ({
@@ -76,7 +77,9 @@ describe('keyword matching', () => {
   });
 });
 
-describe('matchTriggers', () => {
+describe('TriggerIndex', () => {
+  const matchTriggers = (versions: FlowVersionRecord[], occasion: TriggerOccasion) => new TriggerIndex(versions).match(occasion);
+
   const keyword = version('menu', [{ id: 'k', type: 'keyword', params: { keywords: ['menu'], match: 'exact' } }]);
   const anyMessage = version('catch-all', [{ id: 'a', type: 'message.received', params: {} }]);
   const telegramOnly = version('tg', [{ id: 't', type: 'message.received', params: { channels: ['telegram'] } }]);
@@ -108,5 +111,64 @@ describe('matchTriggers', () => {
     expect(matchTriggers([hooks], { kind: 'webhook', flowId: 'other', triggerId: 'hook' })).toEqual([]);
     expect(matchTriggers([hooks], { kind: 'schedule', flowId: 'h', triggerId: 'nightly' })[0]?.trigger.id).toBe('nightly');
     expect(matchTriggers([hooks], { kind: 'api', flowId: 'h' })[0]?.trigger.id).toBe('api');
+  });
+});
+
+/**
+ * What the index must answer: every trigger of every flow tried in order, the first that fires
+ * per flow, keyword triggers winning over catch-all ones.
+ */
+function tryingEveryTrigger(versions: FlowVersionRecord[], occasion: TriggerOccasion): TriggerMatch[] {
+  const matches: TriggerMatch[] = [];
+  for (const v of versions) {
+    const trigger = v.definition.triggers.find((t) => triggerMatches(t, occasion, v.flowId));
+    if (trigger) matches.push({ version: v, trigger });
+  }
+  return matches.some((m) => m.trigger.type === 'keyword') ? matches.filter((m) => m.trigger.type === 'keyword') : matches;
+}
+
+describe('TriggerIndex against trying every trigger', () => {
+  // A small seeded generator (mulberry32), so a failure names the case that reproduces it.
+  const random = (seed: number) => () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const words = ['menu', 'Menu', 'ＭＥＮＵ', 'order status', 'order  Status', 'hi', 'stop', 'STOP', '訂單', '', ' menu '];
+  const channels: InboundMessage['channel'][] = ['whatsapp', 'telegram', 'line'];
+
+  it('should pick the same flows and triggers, in the same order, for any flows and messages', () => {
+    for (let seed = 1; seed <= 300; seed += 1) {
+      const next = random(seed);
+      const pick = <T,>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+      const trigger = (id: string): FlowTrigger => {
+        const listens: JsonObject = next() < 0.3 ? { channels: [pick(channels)] } : {};
+        const kind = next();
+        if (kind < 0.15) return { id, type: 'message.received', params: listens };
+        if (kind < 0.2) return { id, type: 'api', params: {} };
+        const match = pick(['exact', 'exact', 'contains', 'regex', undefined]);
+        const keywords = match === 'regex' ? [pick(['^men', 'stop$', '(unclosed', 'order\\s+status'])] : [pick(words), pick(words)];
+        return { id, type: 'keyword', params: { keywords, ...(match ? { match } : {}), caseSensitive: next() < 0.3, ...listens } };
+      };
+      const versions = Array.from({ length: 1 + Math.floor(next() * 8) }, (_, f) =>
+        version(`f${f}`, Array.from({ length: 1 + Math.floor(next() * 3) }, (_, t) => trigger(`t${t}`))),
+      );
+      const index = new TriggerIndex(versions);
+      for (let m = 0; m < 10; m += 1) {
+        const occasion: TriggerOccasion = { kind: 'message', message: message(pick([...words, 'hi there', 'menu!', 'nothing']), pick(channels)) };
+        const picked = (matches: TriggerMatch[]) => matches.map((x) => `${x.version.flowId}/${x.trigger.id}`);
+        expect({ seed, m, matches: picked(index.match(occasion)) }).toEqual({ seed, m, matches: picked(tryingEveryTrigger(versions, occasion)) });
+      }
+    }
+  });
+
+  it('should find an exact keyword among a thousand flows', () => {
+    const versions = Array.from({ length: 1_000 }, (_, i) =>
+      version(`f${i}`, [{ id: 'k', type: 'keyword', params: { keywords: [`word${i}`], match: 'exact' } }]),
+    );
+    const index = new TriggerIndex(versions);
+    expect(index.match({ kind: 'message', message: message('WORD731') }).map((m) => m.version.flowId)).toEqual(['f731']);
+    expect(index.match({ kind: 'message', message: message('word1000') })).toEqual([]);
   });
 });

@@ -31,7 +31,8 @@ import type { FlowCache } from './flow-cache.js';
 import type { ActiveFlows } from './active-flows.js';
 import { asPayload } from './journal-payloads.js';
 import { deriveRunId } from './ids.js';
-import { foldText, matchTriggers, type TriggerMatch, type TriggerOccasion } from '../triggers/match-triggers.js';
+import { foldText, type TriggerOccasion } from '../triggers/match-triggers.js';
+import type { TriggerMatch } from '../triggers/trigger-index.js';
 
 /** Everything the processor needs; it holds no state of its own between entries. */
 export interface EventProcessorDeps {
@@ -186,7 +187,7 @@ export class EventProcessor {
     }
 
     const occasion: TriggerOccasion = { kind: 'message', message: p.message };
-    const all = matchTriggers(await this.deps.activeFlows.get(entry.workspaceId), occasion);
+    const all = (await this.deps.activeFlows.triggers(entry.workspaceId)).match(occasion);
     // An interrupt keyword ends the conversation or redirects it to a flow that names the keyword;
     // it never starts a catch-all flow ("STOP" must not be answered by "How can I help?").
     const matches = interrupted ? all.filter((m) => m.trigger.type === 'keyword') : all;
@@ -221,7 +222,7 @@ export class EventProcessor {
     const { store } = this.deps;
     const contact = await this.contactOf(lease, entry.workspaceId, contactId);
     if (!contact) return false;
-    const matches = matchTriggers(await this.deps.activeFlows.get(entry.workspaceId), occasion);
+    const matches = (await this.deps.activeFlows.triggers(entry.workspaceId)).match(occasion);
     const active = await store.runs.listActiveForContact(entry.workspaceId, contactId);
     return this.startRuns(entry, lease, matches, contact, active, trigger, vars, undefined);
   }

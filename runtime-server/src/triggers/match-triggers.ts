@@ -1,5 +1,4 @@
 import { matchesUserPattern, type FlowTrigger, type InboundMessage, type JsonObject } from '@convoflow/engine';
-import type { FlowVersionRecord } from '../storage/storage-port.js';
 
 /** What happened, as far as trigger matching is concerned. */
 export type TriggerOccasion =
@@ -8,12 +7,6 @@ export type TriggerOccasion =
   | { kind: 'api'; flowId: string }
   | { kind: 'webhook'; flowId: string; triggerId: string }
   | { kind: 'schedule'; flowId: string; triggerId: string };
-
-/** A published flow version and the trigger of it that fires. */
-export interface TriggerMatch {
-  version: FlowVersionRecord;
-  trigger: FlowTrigger;
-}
 
 /**
  * Folds case and width (full-width Latin, compatibility forms) so keywords match however the
@@ -43,8 +36,22 @@ const FOLD_CACHE_TEXT = 256;
 /** As flow.schema.json caps a keyword. */
 const MAX_KEYWORD_PATTERN = 500;
 
-const strings = (value: unknown): string[] =>
+/** The strings of a trigger parameter that should be a list of them. */
+export const strings = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+
+/**
+ * What an exact keyword and a message's text are compared by: the text folded as `foldText` does,
+ * or, for a case-sensitive keyword, only normalised (NFKC, spaces).
+ */
+export const exactKeywordKey = (text: string, caseSensitive: boolean): string =>
+  caseSensitive ? text.normalize('NFKC').trim().replace(/\s+/g, ' ') : foldText(text);
+
+/** Whether a message trigger listens on the channel a message came by (all, when it names none). */
+export function channelAllowed(params: JsonObject, message: InboundMessage): boolean {
+  const channels = strings(params.channels);
+  return channels.length === 0 || channels.includes(message.channel);
+}
 
 /** Whether a keyword trigger's params match the text of a message. */
 export function keywordMatches(params: JsonObject, text: string | undefined): boolean {
@@ -56,10 +63,9 @@ export function keywordMatches(params: JsonObject, text: string | undefined): bo
     const source = text.normalize('NFKC');
     return keywords.some((k) => matchesUserPattern(k, source, { caseSensitive, maxLength: MAX_KEYWORD_PATTERN }));
   }
-  const fold = (s: string) => (caseSensitive ? s.normalize('NFKC').trim().replace(/\s+/g, ' ') : foldText(s));
-  const haystack = fold(text);
+  const haystack = exactKeywordKey(text, caseSensitive);
   return keywords.some((k) => {
-    const needle = fold(k);
+    const needle = exactKeywordKey(k, caseSensitive);
     if (needle === '') return false;
     return match === 'contains' ? containsPhrase(haystack, needle) : haystack === needle;
   });
@@ -83,12 +89,12 @@ function containsPhrase(haystack: string, needle: string): boolean {
   return false;
 }
 
-function triggerMatches(trigger: FlowTrigger, occasion: TriggerOccasion, flowId: string): boolean {
+/** Whether `trigger`, of the flow `flowId`, fires on `occasion`. */
+export function triggerMatches(trigger: FlowTrigger, occasion: TriggerOccasion, flowId: string): boolean {
   const params = trigger.params ?? {};
   switch (occasion.kind) {
     case 'message': {
-      const channels = strings(params.channels);
-      if (channels.length > 0 && !channels.includes(occasion.message.channel)) return false;
+      if (!channelAllowed(params, occasion.message)) return false;
       if (trigger.type === 'message.received') return true;
       if (trigger.type === 'keyword') return keywordMatches(params, occasion.message.text);
       return false;
@@ -106,23 +112,4 @@ function triggerMatches(trigger: FlowTrigger, occasion: TriggerOccasion, flowId:
     case 'schedule':
       return trigger.type === 'schedule' && flowId === occasion.flowId && trigger.id === occasion.triggerId;
   }
-}
-
-/**
- * Picks, for each published flow, the first of its triggers that fires on this occasion. Keyword
- * triggers win over catch-all message triggers: when any flow matches a keyword, flows that only
- * match "any message" do not start, which is what people expect of a keyword.
- *
- * Pure.
- */
-export function matchTriggers(versions: readonly FlowVersionRecord[], occasion: TriggerOccasion): TriggerMatch[] {
-  const matches: TriggerMatch[] = [];
-  for (const version of versions) {
-    const trigger = version.definition.triggers.find((t) => triggerMatches(t, occasion, version.flowId));
-    if (trigger) matches.push({ version, trigger });
-  }
-  if (occasion.kind === 'message' && matches.some((m) => m.trigger.type === 'keyword')) {
-    return matches.filter((m) => m.trigger.type === 'keyword');
-  }
-  return matches;
 }
