@@ -30,6 +30,32 @@ describe('ExpiringCache', () => {
     expect(await cache.get('k', load)).toBe(2);
   });
 
+  it('should hand the loader the value that expired', async () => {
+    const cache = new ExpiringCache<string, number>(60_000);
+    const seen: Array<number | undefined> = [];
+    const load = async (_key: string, expired: number | undefined) => (seen.push(expired), (expired ?? 0) + 1);
+    expect(await cache.get('k', load)).toBe(1);
+    cache.expire('k');
+    expect(await cache.get('k', load)).toBe(2);
+    expect(await cache.get('k', load)).toBe(2);
+    cache.invalidate('k');
+    expect(await cache.get('k', load)).toBe(1);
+    expect(seen).toEqual([undefined, 1, undefined]);
+  });
+
+  // The load may have read the store before the change it is told of: its value must not be kept.
+  it('should not keep a value whose load a change overlapped', async () => {
+    for (const change of ['expire', 'invalidate'] as const) {
+      const cache = new ExpiringCache<string, string>(60_000);
+      let release: (value: string) => void = () => undefined;
+      const slow = cache.get('k', () => new Promise<string>((resolve) => (release = resolve)));
+      cache[change]('k');
+      release('before the change');
+      expect(await slow).toBe('before the change');
+      expect(await cache.get('k', async () => 'after the change')).toBe('after the change');
+    }
+  });
+
   it('should stay within its size bound', async () => {
     const cache = new ExpiringCache<number, number>(60_000, 3);
     let reads = 0;

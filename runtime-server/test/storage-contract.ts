@@ -166,6 +166,26 @@ export function describeStorageContract(
         expect(await store.flows.updateDraft('ws', 'f1', flowDef('f1', 'x'), 1, 30)).toBeUndefined();
       });
 
+      it('should name the active versions in the order listActive returns them, without their definitions', async () => {
+        const ids = async (ws: string) => (await store.flows.listActive(ws)).map((v) => ({ flowId: v.flowId, version: v.version }));
+        for (const [i, id] of ['f3', 'f1', 'f2', 'f4'].entries()) {
+          await store.flows.create({ workspaceId: 'ws', draft: flowDef(id, id), at: 10 + i });
+        }
+        await store.flows.create({ workspaceId: 'ws-other', draft: flowDef('f9', 'f9'), at: 1 });
+        await store.flows.publish('ws-other', 'f9', 'x', 2);
+        expect(await store.flows.listActiveVersionIds('ws')).toEqual([]);
+        for (const id of ['f1', 'f2', 'f3', 'f1', 'f4']) await store.flows.publish('ws', id, 'x', 20);
+        await store.flows.activate('ws', 'f1', 1, 30);
+        await store.flows.delete('ws', 'f4');
+        expect(await store.flows.listActiveVersionIds('ws')).toEqual([
+          { flowId: 'f3', version: 1 },
+          { flowId: 'f1', version: 1 },
+          { flowId: 'f2', version: 1 },
+        ]);
+        expect(await store.flows.listActiveVersionIds('ws')).toEqual(await ids('ws'));
+        expect(await store.flows.listActiveVersionIds('ws-other')).toEqual([{ flowId: 'f9', version: 1 }]);
+      });
+
       it('should list active versions across workspaces when no workspace is given', async () => {
         await store.flows.create({ workspaceId: 'ws-a', draft: flowDef('f1', 'A'), at: 10 });
         await store.flows.create({ workspaceId: 'ws-b', draft: flowDef('f1', 'B'), at: 10 });

@@ -276,6 +276,12 @@ export interface RunFilter {
   cursor?: string;
 }
 
+/** Which version of a flow is active. */
+export interface ActiveVersionId {
+  flowId: string;
+  version: number;
+}
+
 export interface StoragePort {
   readonly kind: 'sqlite' | 'mongo';
   /** Applies pending migrations; safe to call at every start. */
@@ -322,6 +328,11 @@ export interface StoragePort {
     activate(workspaceId: string, id: string, version: number, at: number): Promise<FlowRecord | undefined>;
     /** Active versions of every flow with an active version, for the trigger router. */
     listActive(workspaceId?: string): Promise<FlowVersionRecord[]>;
+    /**
+     * The flow and version of each version `listActive(workspaceId)` returns, in the same order,
+     * without reading their definitions: how the trigger router sees cheaply whether they changed.
+     */
+    listActiveVersionIds(workspaceId: string): Promise<ActiveVersionId[]>;
   };
 
   contacts: {

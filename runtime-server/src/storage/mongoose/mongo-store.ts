@@ -456,6 +456,17 @@ class MongoStoreImpl implements MongoStore {
           return v ? [toFlowVersion(v)] : [];
         });
       }),
+    // Versions are never deleted and `activate` checks one exists, so an active version is there.
+    listActiveVersionIds: (workspaceId) =>
+      guard(async () => {
+        const flows = await this.#m.Flow.find(
+          { workspaceId, activeVersion: { $exists: true }, deletedAt: { $exists: false } },
+          { flowId: 1, activeVersion: 1 },
+        )
+          .sort({ createdAt: 1, flowId: 1 })
+          .lean<Array<Pick<FlowDoc, 'flowId' | 'activeVersion'>>>();
+        return flows.map((f) => ({ flowId: f.flowId, version: f.activeVersion as number }));
+      }),
   };
 
   /**

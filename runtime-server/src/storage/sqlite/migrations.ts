@@ -206,6 +206,16 @@ CREATE INDEX messages_by_contact ON messages(workspace_id, contact_id, seq);
     // only outbox_due, a claim of timers would walk past every due HTTP call queued before them.
     sql: `CREATE INDEX outbox_due_by_type ON outbox(json_extract(effect, '$.type'), available_at) WHERE status = 'pending';`,
   },
+  {
+    version: 5,
+    name: 'active flows in order',
+    // The trigger router checks every second which versions are active. Each flow's draft spills
+    // onto overflow pages that had to be walked to reach active_version behind it: 20 ms with
+    // 1,000 flows. This index answers from itself, in the order wanted; it replaces flows_active.
+    sql: `CREATE INDEX flows_active_in_order ON flows(workspace_id, created_at, id, active_version, deleted_at)
+      WHERE active_version IS NOT NULL AND deleted_at IS NULL;
+      DROP INDEX flows_active;`,
+  },
 ];
 
 /**

@@ -498,6 +498,8 @@ class SqliteStoreImpl implements SqliteStore {
       this.#guard(() =>
         (workspaceId === undefined ? this.q.listActiveAll.all() : this.q.listActiveIn.all(workspaceId)).map(toFlowVersion),
       ),
+    listActiveVersionIds: async (workspaceId) =>
+      this.#guard(() => this.q.listActiveIdsIn.all(workspaceId).map((row) => ({ flowId: row.flow_id, version: row.version }))),
   };
 
   /**
