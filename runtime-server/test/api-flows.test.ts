@@ -252,12 +252,17 @@ describe('publishing, versions and rollback', () => {
     expect(await cronsOfWorkspace()).toEqual([]);
   });
 
-  it('should still schedule every other flow when a version published before the check carries a bad cron', async () => {
-    // Stored as an older release of Convoflow would have published it, past today's validator.
+  it('should still schedule every other flow at start when a version published before the check carries a bad cron', async () => {
+    // Stored as an older release of Convoflow would have published them, past today's validator.
     const legacy = chainFlow('legacy', { id: 'old', type: 'schedule', params: { cron: '61 9 * * *', timezone: 'UTC' } }, [['end', 'end', {}]]);
-    await h.store.flows.create({ workspaceId: h.ws, draft: legacy, at: h.clock.now });
-    await h.store.flows.publish(h.ws, 'legacy', 'test', h.clock.now);
-    await h.publish(chainFlow('fine', { id: 'new', type: 'schedule', params: { cron: '0 7 * * *', timezone: 'UTC' } }, [['end', 'end', {}]]));
+    const fine = chainFlow('fine', { id: 'new', type: 'schedule', params: { cron: '0 7 * * *', timezone: 'UTC' } }, [['end', 'end', {}]]);
+    for (const flow of [legacy, fine]) {
+      await h.store.flows.create({ workspaceId: h.ws, draft: flow, at: h.clock.now });
+      await h.store.flows.publish(h.ws, flow.id, 'test', h.clock.now);
+    }
+    expect(await cronsOfWorkspace()).toEqual([]);
+    await env.runtime.stop();
+    await env.runtime.start();
     expect(await cronsOfWorkspace()).toEqual(['fine/new: 0 7 * * *']);
     expect(env.takeProblems()).toEqual([expect.stringMatching(/^error: schedule not registered .*"flowId":"legacy".*61/)]);
   });

@@ -348,40 +348,38 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     }
   };
 
-  const syncSchedules = async (workspaceId: string, deletedFlowId?: string): Promise<void> => {
+  /**
+   * Registers the schedules of a flow's active version with the scheduler, and removes those of
+   * its other versions (rolled back, replaced, or all of them once the flow is deleted). Only this
+   * flow is read: going through every flow of the workspace made each publish hold the event loop
+   * for ~140 ms with 1,000 flows, and longer the more versions they had.
+   */
+  const syncFlowSchedules = async (workspaceId: string, flowId: string): Promise<void> => {
     activeFlows.invalidate(workspaceId);
-    const versions = await store.flows.listActive(workspaceId);
-    const wanted = new Set(
-      versions.flatMap((v) => v.definition.triggers.filter((t) => t.type === 'schedule').map((t) => cronId(workspaceId, v.flowId, t.id))),
-    );
-    // Schedules of versions that are no longer active (rolled back, replaced, flow deleted) go.
-    const flowIds = (await store.flows.list(workspaceId)).map((f) => f.id);
-    if (deletedFlowId) flowIds.push(deletedFlowId);
-    for (const flowId of flowIds) {
-      for (const version of await store.flows.listVersions(workspaceId, flowId)) {
-        for (const trigger of version.definition.triggers) {
-          const id = cronId(workspaceId, flowId, trigger.id);
-          if (trigger.type === 'schedule' && !wanted.has(id)) await scheduler.cancelCron(id);
-        }
+    const flow = await store.flows.get(workspaceId, flowId);
+    const active = flow?.activeVersion === undefined ? undefined : await store.flows.getVersion(workspaceId, flowId, flow.activeVersion);
+    const schedules = active?.definition.triggers.filter((t) => t.type === 'schedule') ?? [];
+    const wanted = new Set(schedules.map((t) => cronId(workspaceId, flowId, t.id)));
+    for (const version of await store.flows.listVersions(workspaceId, flowId)) {
+      for (const trigger of version.definition.triggers) {
+        const id = cronId(workspaceId, flowId, trigger.id);
+        if (trigger.type === 'schedule' && !wanted.has(id)) await scheduler.cancelCron(id);
       }
     }
-    for (const version of versions) {
-      for (const trigger of version.definition.triggers) {
-        if (trigger.type !== 'schedule') continue;
-        const { cron, timezone } = trigger.params as { cron: string; timezone?: string };
-        try {
-          await scheduler.scheduleCron({
-            id: cronId(workspaceId, version.flowId, trigger.id),
-            cron,
-            timezone: timezone ?? 'UTC',
-            payload: { workspaceId, flowId: version.flowId, triggerId: trigger.id },
-          });
-        } catch (err) {
-          // The validator refuses such schedules now; one a version published before carries
-          // must not keep every other flow of the workspace from being scheduled.
-          if (!(err instanceof TypeError)) throw err;
-          log('error', 'schedule not registered', { workspaceId, flowId: version.flowId, version: version.version, triggerId: trigger.id, error: err.message });
-        }
+    for (const trigger of schedules) {
+      const { cron, timezone } = trigger.params as { cron: string; timezone?: string };
+      try {
+        await scheduler.scheduleCron({
+          id: cronId(workspaceId, flowId, trigger.id),
+          cron,
+          timezone: timezone ?? 'UTC',
+          payload: { workspaceId, flowId, triggerId: trigger.id },
+        });
+      } catch (err) {
+        // The validator refuses such schedules now; one a version published before carries must
+        // not keep the other schedules from being registered.
+        if (!(err instanceof TypeError)) throw err;
+        log('error', 'schedule not registered', { workspaceId, flowId, version: active?.version ?? null, triggerId: trigger.id, error: err.message });
       }
     }
   };
@@ -393,8 +391,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   scheduler.onTimer(async (timer) => {
     if (timer.kind === 'cron') {
       const p = timer.payload as { workspaceId: string; flowId: string; triggerId: string };
-      const active = await store.flows.listActive(p.workspaceId);
-      const stillScheduled = active.some(
+      const { versions } = await activeFlows.triggers(p.workspaceId);
+      const stillScheduled = versions.some(
         (v) => v.flowId === p.flowId && v.definition.triggers.some((t) => t.id === p.triggerId && t.type === 'schedule'),
       );
       if (!stillScheduled) {
@@ -424,7 +422,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     effectLanes: () => effects.lanes(),
     async start() {
       if (stopping.signal.aborted) stopping = new AbortController();
-      for (const workspace of await store.workspaces.list()) await syncSchedules(workspace.id);
+      for (const workspace of await store.workspaces.list()) {
+        for (const flow of await store.flows.list(workspace.id)) await syncFlowSchedules(workspace.id, flow.id);
+      }
       journalLoop.start();
       effects.start();
       await scheduler.start();
@@ -503,7 +503,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       });
     },
 
-    flowsChanged: syncSchedules,
+    flowChanged: syncFlowSchedules,
 
     workspaceChanged(workspaceId) {
       workspaces.invalidate(workspaceId);

@@ -73,11 +73,10 @@ export interface RuntimePort {
     change: { created: boolean; changedFields: string[] },
   ): Promise<Accepted>;
   /**
-   * The set of active flow versions of a workspace changed (publish, rollback, delete): scheduled
-   * triggers are registered with the scheduler or removed. Name a deleted flow's id, which the
-   * store no longer lists, so its schedules are removed too.
+   * Which version of a flow is active changed (publish, rollback, delete): the triggers of this
+   * process see it at once, and the flow's schedules are registered with the scheduler or removed.
    */
-  flowsChanged(workspaceId: string, deletedFlowId?: string): Promise<void>;
+  flowChanged(workspaceId: string, flowId: string): Promise<void>;
   /** A workspace's settings changed: this process reads them again at once (others within a second). */
   workspaceChanged(workspaceId: string): void;
   /** Cancels a run that has not ended; cancels its timers. */
