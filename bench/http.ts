@@ -23,7 +23,7 @@
  *                                   [--sync FULL,NORMAL] [--profile] [--top 15]
  *                                   [--data-root /dev/shm] [--baseline-s 5] [--verbose]
  *                                   [--server-root DIR] [--json-out FILE]
- *                                   [--exchange wait|poll] [--other-flows 0]
+ *                                   [--exchange wait|poll] [--other-flows 0] [--say-all]
  *
  * `--profile` (or BENCH_PROFILE=1) runs the first server child under `--cpu-prof` and prints the
  * top self-time frames of the measured window (positions mapped back to the TypeScript through
@@ -76,6 +76,13 @@ if (EXCHANGE !== 'wait' && EXCHANGE !== 'poll') throw new Error(`--exchange must
  * says: a workspace with many flows, where every message is matched against all of them.
  */
 const OTHER_FLOWS = numberArg('other-flows', 0);
+/**
+ * Senders say the other flows' keywords too, each message the next keyword in turn: every flow
+ * runs, as on a server where many workspaces each have their own flows busy.
+ */
+const SAY_ALL = flagArg('say-all');
+const KEYWORDS = ['bench', ...(SAY_ALL ? Array.from({ length: OTHER_FLOWS }, (_, i) => `other-${i + 1}`) : [])];
+let said = 0;
 const TARGET_RUNS_PER_S = 3_000;
 const TARGET_P99_MS = 50;
 
@@ -97,7 +104,7 @@ interface Tally {
 
 const nowMs = (): number => performance.now();
 
-/** Sends one "bench" as `contact` and waits for the flow's reply; undefined when none came in time. */
+/** Sends one "bench" (or, with --say-all, the next keyword) as `contact` and waits for the flow's reply; undefined when none came in time. */
 async function exchange(
   client: HttpClient,
   contact: string,
@@ -105,7 +112,7 @@ async function exchange(
 ): Promise<{ latency: number; stored: number } | undefined> {
   const started = nowMs();
   const startedWall = Date.now();
-  const body = { contact, text: 'bench' };
+  const body = { contact, text: KEYWORDS[said++ % KEYWORDS.length] };
   let page: Transcript | undefined;
   if (EXCHANGE === 'wait') {
     page = await client.expect<Transcript>(200, 'POST', `/api/simulator/messages?after=${cursor.after}&wait=${REPLY_TIMEOUT_MS}`, body, REPLY_TIMEOUT_MS + 5_000);
@@ -276,7 +283,7 @@ async function round(sync: string, profile: boolean): Promise<RoundResult> {
       await sleep(200);
       finalMetrics = await metricsText(client);
     }
-    const serverDoneInWindow = await countRuns(client, { flowId: 'bench-http', status: 'done' }, (run) =>
+    const serverDoneInWindow = await countRuns(client, { status: 'done' }, (run) =>
       run.endedAt !== undefined && run.endedAt >= fromWall && run.endedAt < toWall,
     );
 
