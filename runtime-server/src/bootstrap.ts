@@ -127,6 +127,7 @@ export async function bootstrap(
     pollMs: config.pollMs,
     leaseMs: config.leaseMs,
     effectLanes: defaultEffectLanes(config.effectSlots),
+    compiledFlowNodes: config.compiledFlowNodes,
     log: (level, message, data) => logger[level](data ?? {}, message),
     hooks: {
       onRunEnded: (run) => runsEnded.inc({ status: run.status }),

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { DefaultLaneName } from './runtime/effect-executor.js';
+import { DEFAULT_COMPILED_FLOW_NODES } from './runtime/flow-cache.js';
 
 /** Everything the server reads from its environment, validated once at start. */
 export interface ServerConfig {
@@ -33,6 +34,8 @@ export interface ServerConfig {
   shutdownGraceMs: number;
   /** Effects performed at once, per lane: timers, sends to channels, node calls (HTTP and custom nodes). */
   effectSlots: Record<DefaultLaneName, number>;
+  /** How many nodes the compiled flow versions kept in memory may have together. */
+  compiledFlowNodes: number;
 }
 
 /** A setting that is present but wrong: names the variable and what it should be. */
@@ -95,5 +98,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       sends: int(env, 'EFFECT_SLOTS_SENDS', 16, 1),
       node_calls: int(env, 'EFFECT_SLOTS_NODE_CALLS', 16, 1),
     },
+    compiledFlowNodes: int(env, 'COMPILED_FLOW_NODES', DEFAULT_COMPILED_FLOW_NODES, 1),
   };
 }

@@ -8,6 +8,7 @@ describe('readConfig', () => {
     expect(config.shutdownGraceMs).toBe(10_000);
     expect(config.effectSlots).toEqual({ timers: 16, sends: 16, node_calls: 16 });
     expect(config.sqliteBusyTimeoutMs).toBe(500);
+    expect(config.compiledFlowNodes).toBe(30_000);
     expect(config.retention).toEqual({
       stepLogMs: 30 * DAY,
       journalMs: 7 * DAY,
@@ -26,7 +27,9 @@ describe('readConfig', () => {
       SQLITE_BUSY_TIMEOUT_MS: '2000',
       EFFECT_SLOTS_NODE_CALLS: '64',
       EFFECT_SLOTS_SENDS: '4',
+      COMPILED_FLOW_NODES: '100000',
     });
+    expect(config.compiledFlowNodes).toBe(100_000);
     expect(config.shutdownGraceMs).toBe(0);
     expect(config.effectSlots).toEqual({ timers: 16, sends: 4, node_calls: 64 });
     expect(config.sqliteBusyTimeoutMs).toBe(2_000);
@@ -43,6 +46,7 @@ describe('readConfig', () => {
     ['SQLITE_BUSY_TIMEOUT_MS', '-5'],
     ['EFFECT_SLOTS_TIMERS', '0'],
     ['EFFECT_SLOTS_NODE_CALLS', 'many'],
+    ['COMPILED_FLOW_NODES', '0'],
   ])('should refuse %s=%s naming the variable', (name, value) => {
     expect(() => readConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => readConfig({ [name]: value })).toThrow(new RegExp(`^${name}: expected an integer >= \\d+, got "${value}"$`));

@@ -45,6 +45,8 @@ export interface RuntimeOptions {
   batchSize?: number;
   /** Pools of effect slots by effect type; DEFAULT_EFFECT_LANES unless given. */
   effectLanes?: readonly EffectLane[];
+  /** How many nodes the compiled flow versions kept in memory may have together (see FlowCache). */
+  compiledFlowNodes?: number;
   hooks?: {
     onRunEnded?(run: RunRecord): void;
     onEffect?(type: string, ok: boolean): void;
@@ -87,7 +89,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const log = options.log ?? (() => undefined);
   const leaseMs = options.leaseMs ?? 30_000;
   const batchSize = options.batchSize ?? 64;
-  const flows = new FlowCache(store, options.catalogue);
+  const flows = new FlowCache(store, options.catalogue, options.compiledFlowNodes);
   const activeFlows = new ActiveFlows(store);
   // Settings change rarely and every message reads them.
   const workspaces = new ExpiringCache<string, Workspace>(1_000);

@@ -262,7 +262,7 @@ export class EventProcessor {
     const { store, now } = this.deps;
     const runId = deriveRunId(entry.id, version.flowId, triggerId);
     if (await store.runs.get(entry.workspaceId, runId)) return false;
-    const compiled = await this.deps.flows.get(version.workspaceId, version.flowId, version.version);
+    const compiled = await this.deps.flows.get(version.workspaceId, version.flowId, version.version, version);
     const at = now();
     const result = start(compiled, {
       runId,
