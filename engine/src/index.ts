@@ -55,7 +55,7 @@ export type {
 } from './catalogue/types.js';
 export { createCatalogue } from './catalogue/create-catalogue.js';
 export { renderTemplate, checkTemplateSyntax, templateReferences, TemplateError } from './templates/render.js';
-export { RUN_LIMITS } from './limits.js';
+export { RUN_LIMITS, formatCount } from './limits.js';
 export type { TemplateSyntaxProblem } from './templates/render.js';
 export type { RunStatus, RunOutcome, RunInput, PathStep, RunSnapshot, RunWaiting, StepResult } from './run.js';
 export type {

@@ -139,8 +139,9 @@ export interface ApiEnv {
  * production 100-500 ms.
  */
 export async function startApiEnv(
-  options: { file?: string; runtime?: Pick<RuntimeOptions, 'effectLanes' | 'leaseMs'> } = {},
+  options: { file?: string; runtime?: Pick<RuntimeOptions, 'effectLanes' | 'leaseMs'>; catalogue?: Catalogue } = {},
 ): Promise<ApiEnv> {
+  const catalogue = options.catalogue ?? testCatalogue;
   const store = createSqliteStore({ file: options.file ?? ':memory:', synchronous: 'NORMAL' });
   await store.migrate();
   const problems: string[] = [];
@@ -151,7 +152,7 @@ export async function startApiEnv(
   });
   const runtime = createRuntime({
     store,
-    catalogue: testCatalogue,
+    catalogue,
     scheduler,
     channels: new Map([['simulator', createSimulatorChannel()]]),
     fetch,
@@ -168,7 +169,7 @@ export async function startApiEnv(
     runtime,
     scheduler,
     takeProblems: () => problems.splice(0),
-    harness: (config = {}, mount) => createHarness({ store, runtime, scheduler }, config, mount),
+    harness: (config = {}, mount) => createHarness({ store, runtime, scheduler, catalogue }, config, mount),
     dispose() {
       disposed ??= (async () => {
         await runtime.stop();
@@ -180,11 +181,11 @@ export async function startApiEnv(
 }
 
 async function createHarness(
-  env: { store: SqliteStore; runtime: Runtime; scheduler: AgendaScheduler },
+  env: { store: SqliteStore; runtime: Runtime; scheduler: AgendaScheduler; catalogue: Catalogue },
   config: Partial<AppConfig>,
   mount?: AppDeps['mount'],
 ): Promise<Harness> {
-  const { store, runtime, scheduler } = env;
+  const { store, runtime, scheduler, catalogue } = env;
   const clock = { now: Date.UTC(2026, 0, 1) };
   const now = () => clock.now;
   const ws = (await store.workspaces.create({ name: 'Acme' })).id;
@@ -209,7 +210,7 @@ async function createHarness(
   const app = createApp({
     store,
     runtime,
-    catalogue: testCatalogue,
+    catalogue,
     metrics,
     logger: createLogger({ level: 'debug', destination }),
     clock: now,

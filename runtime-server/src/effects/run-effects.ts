@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  formatCount,
   idempotencyKey,
+  RUN_LIMITS,
   type Catalogue,
   type Effect,
   type FlowEvent,
@@ -140,7 +142,7 @@ async function whileStoreRecovers<T>(deps: EffectRunnerDeps, work: () => Promise
   }
 }
 
-function failure(effect: Effect, message: string): Outcome {
+function failure(effect: Effect, message: string, code = 'NODE_FAILED'): Outcome {
   if (effect.type === 'sendMessage') {
     // A send that cannot go out is an outcome of the node (`failed`), not a crash of the run.
     return {
@@ -153,7 +155,7 @@ function failure(effect: Effect, message: string): Outcome {
     return {
       kind: 'failed',
       error: message,
-      event: { type: 'node.failed', at: 0, nodeId: effect.nodeId, seq: effect.seq, error: { code: 'NODE_FAILED', message } },
+      event: { type: 'node.failed', at: 0, nodeId: effect.nodeId, seq: effect.seq, error: { code, message } },
     };
   }
   return { kind: 'failed', error: message };
@@ -261,24 +263,64 @@ async function execute(
     );
   } catch (err) {
     const retryable = typeof err === 'object' && err !== null && (err as { retryable?: unknown }).retryable === true;
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     if (retryable) throw new RetryableEffectError(message);
     return failure(effect, message);
   } finally {
     clearTimeout(timer);
   }
-  const data = result.data ?? {};
+  const checked = storableResult(result);
+  if ('problem' in checked) return failure(effect, checked.problem, checked.code);
   return {
     kind: 'done',
-    result: { output: result.output },
+    result: { output: checked.output },
     event: {
       type: 'node.completed',
       at: deps.now(),
       nodeId: effect.nodeId,
       seq: effect.seq,
-      output: result.output,
-      data,
-      ...(result.set ? { set: result.set } : {}),
+      output: checked.output,
+      data: checked.data ?? {},
+      ...(checked.set ? { set: checked.set } : {}),
     },
   };
+}
+
+/** The most characters of a node's error message kept: it is stored, journaled and shown. */
+const MAX_ERROR_CHARS = 2_000;
+
+function errorMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.length > MAX_ERROR_CHARS ? `${message.slice(0, MAX_ERROR_CHARS)}… (${formatCount(message.length)} characters)` : message;
+}
+
+/**
+ * What node code returned, as it is stored: JSON (dates become text, undefined fields go), within
+ * what a run may hold. Node code is anyone's JavaScript: a result that could not be journaled made
+ * the outcome's write throw, and the effect was performed again each time its lease lapsed,
+ * calling the remote again, forever. Such a result now fails the node instead.
+ */
+function storableResult(result: unknown): NodeResult | { problem: string; code: string } {
+  const invalid = (problem: string) => ({ problem: `the node returned ${problem}`, code: 'INVALID_RESULT' });
+  if (typeof result !== 'object' || result === null || Array.isArray(result)) return invalid('no result object');
+  const { output, data, set } = result as Record<string, unknown>;
+  if (typeof output !== 'string' || output === '') return invalid('a result without an "output" (a non-empty string)');
+  for (const [field, value] of Object.entries({ data, set })) {
+    if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+      return invalid(`"${field}" that is not an object`);
+    }
+  }
+  let json: string;
+  try {
+    json = JSON.stringify({ data, set });
+  } catch (err) {
+    return invalid(`a result that is not JSON (${errorMessage(err)})`);
+  }
+  if (json.length > RUN_LIMITS.maxStateChars) {
+    return {
+      problem: `the node returned ${formatCount(json.length)} characters of data; a run holds at most ${formatCount(RUN_LIMITS.maxStateChars)}`,
+      code: 'VALUE_TOO_LARGE',
+    };
+  }
+  return { output, ...(JSON.parse(json) as Pick<NodeResult, 'data' | 'set'>) };
 }

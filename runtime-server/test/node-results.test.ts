@@ -1,0 +1,93 @@
+import request from 'supertest';
+import type { JsonObject } from '@convoflow/engine';
+import { actionNode, builtinNodes, createCatalogue, type NodeResult } from '@convoflow/nodes';
+import { chainFlow, startApiEnv, type ApiEnv, type Harness } from './api-support.js';
+import { waitFor } from './support/wait-for.js';
+
+/** What the custom node returns next, by the keyword that started its run. */
+const results = new Map<string, () => unknown>();
+
+/** A custom node as a developer would write one: it returns whatever the test says. */
+const custom = actionNode<{ case: string }>({
+  type: 'custom_lookup',
+  typeVersion: 1,
+  category: 'integration',
+  title: 'Custom lookup',
+  description: 'Returns what the test gives it.',
+  icon: 'search',
+  params: { type: 'object', properties: { case: { type: 'string' } }, required: ['case'], additionalProperties: false },
+  outputs: ['found', 'error'],
+  failureOutput: 'error',
+  execute: async (_ctx, params) => (results.get(params.case) ?? (() => ({ output: 'found' })))() as NodeResult,
+});
+
+let env: ApiEnv;
+let h: Harness;
+beforeAll(async () => {
+  env = await startApiEnv({ catalogue: createCatalogue([...builtinNodes, custom]) });
+  h = await env.harness();
+});
+afterAll(() => env.dispose());
+
+/** Runs the node with `result` as its return value: how the run ended, and what it replied. */
+async function runWith(name: string, result: () => unknown): Promise<{ status: string; reply: string }> {
+  results.set(name, result);
+  await h.publish(
+    chainFlow(name, { id: 'k', type: 'keyword', params: { keywords: [name], match: 'exact' } }, [
+      ['lookup', 'custom_lookup', { case: name }, 'error'],
+      ['say', 'send_text', { text: '{{nodes.lookup.error.code}}: {{nodes.lookup.error.message}}' }],
+    ]),
+  );
+  await request(h.app).post('/api/simulator/messages').set(h.auth()).send({ contact: name, text: name }).expect(202);
+  let run: { id: string; status: string } | undefined;
+  await waitFor(async () => {
+    run = (await h.runs({ flowId: name }))[0];
+    return run?.status === 'done' || run?.status === 'failed';
+  }, 10_000);
+  const transcript = await request(h.app).get(`/api/simulator/messages?contact=${name}`).set(h.auth()).expect(200);
+  // The transcript holds what the flow sent.
+  const replies = transcript.body.items as Array<{ message: { text?: string } }>;
+  return { status: run!.status, reply: replies.map((m) => m.message.text).join(' | ') };
+}
+
+describe('what a custom node returns', () => {
+  it('should fail the node, by its failure output, when the result cannot be stored as JSON', async () => {
+    const circular: JsonObject = { a: 1 };
+    (circular as Record<string, unknown>).self = circular;
+    const outcome = await runWith('circular', () => ({ output: 'found', data: circular }));
+    expect(outcome.status).toBe('done');
+    expect(outcome.reply).toMatch(/^INVALID_RESULT: .*not JSON/);
+
+    const big = await runWith('bigint', () => ({ output: 'found', data: { n: 10n } }));
+    expect(big.reply).toMatch(/^INVALID_RESULT: .*not JSON.*BigInt/);
+    expect(env.takeProblems().filter((p) => p.startsWith('error'))).toEqual([]);
+  });
+
+  it('should fail the node when the result has no output', async () => {
+    expect((await runWith('no-output', () => ({ data: { a: 1 } }))).reply).toMatch(/^INVALID_RESULT: .*"output"/);
+    expect((await runWith('not-object', () => 'found')).reply).toMatch(/^INVALID_RESULT: /);
+  });
+
+  it('should fail the node when the result is larger than a run may hold, without storing it', async () => {
+    const outcome = await runWith('huge', () => ({ output: 'found', data: { blob: 'x'.repeat(3_000_000) } }));
+    expect(outcome.reply).toMatch(/^VALUE_TOO_LARGE: .*3,000,0\d\d characters.*2,000,000/);
+    const longest = env.store.db.prepare('SELECT MAX(LENGTH(payload)) FROM journal').pluck().get() as number;
+    expect(longest).toBeLessThan(10_000);
+  });
+
+  it('should keep the first 2,000 characters of the message of an error node code throws', async () => {
+    const outcome = await runWith('long-error', () => {
+      throw new Error(`remote said: ${'no '.repeat(500_000)}`);
+    });
+    expect(outcome.reply).toMatch(/^NODE_FAILED: remote said: no no .*… \(1,500,013 characters\)$/);
+    expect(outcome.reply.length).toBeLessThan(2_100);
+  });
+
+  it('should keep what JSON keeps of a result: dates as text, undefined fields left out', async () => {
+    const outcome = await runWith('dates', () => ({ output: 'found', data: { at: new Date(Date.UTC(2026, 0, 2)), gone: undefined } }));
+    expect(outcome.status).toBe('done');
+    const [run] = await h.runs({ flowId: 'dates' });
+    const stored = await env.store.runs.get(h.ws, run!.id);
+    expect((stored?.snapshot as { context: { nodes: Record<string, JsonObject> } }).context.nodes.lookup).toEqual({ at: '2026-01-02T00:00:00.000Z' });
+  });
+});
