@@ -18,6 +18,7 @@ import {
   type AgendaScheduler,
   type AppConfig,
   type AppDeps,
+  type ChannelAdapter,
   type Metrics,
   type Role,
   type Runtime,
@@ -139,7 +140,13 @@ export interface ApiEnv {
  * production 100-500 ms.
  */
 export async function startApiEnv(
-  options: { file?: string; runtime?: Pick<RuntimeOptions, 'effectLanes' | 'leaseMs'>; catalogue?: Catalogue } = {},
+  options: {
+    file?: string;
+    runtime?: Pick<RuntimeOptions, 'effectLanes' | 'leaseMs'>;
+    catalogue?: Catalogue;
+    /** Channel adapters besides the simulator. */
+    channels?: ChannelAdapter[];
+  } = {},
 ): Promise<ApiEnv> {
   const catalogue = options.catalogue ?? testCatalogue;
   const store = createSqliteStore({ file: options.file ?? ':memory:', synchronous: 'NORMAL' });
@@ -154,7 +161,7 @@ export async function startApiEnv(
     store,
     catalogue,
     scheduler,
-    channels: new Map([['simulator', createSimulatorChannel()]]),
+    channels: new Map([createSimulatorChannel(), ...(options.channels ?? [])].map((adapter) => [adapter.channel, adapter])),
     fetch,
     pollMs: 20,
     ...options.runtime,

@@ -49,6 +49,7 @@ type Outcome =
   | { kind: 'done'; result: JsonObject; event?: FlowEvent; record?: OutboundRecord }
   | { kind: 'retry'; error: string }
   | { kind: 'failed'; error: string; event?: FlowEvent };
+type Failed = Extract<Outcome, { kind: 'failed' }>;
 
 /** A sent message, stored in the transaction that completes its effect. */
 interface OutboundRecord {
@@ -84,7 +85,7 @@ export async function runEffect(deps: EffectRunnerDeps, entry: OutboxEntry): Pro
     outcome = await whileStoreRecovers(deps, () => perform(deps, entry.effect, run));
   } catch (err) {
     if (isTransientStorageError(err)) throw err; // stopping
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     outcome = err instanceof RetryableEffectError ? { kind: 'retry', error: message } : failure(entry.effect, message);
   }
   const maxAttempts = deps.maxAttempts ?? 5;
@@ -93,18 +94,31 @@ export async function runEffect(deps: EffectRunnerDeps, entry: OutboxEntry): Pro
   }
   const now = deps.now();
   const done = outcome;
+  const fail = (failed: Failed) =>
+    whileStoreRecovers(deps, () =>
+      store.outbox.fail(entry.runId, entry.seq, failed.error, undefined, now, failed.event && journalOutcome(run, entry, failed.event)),
+    );
   switch (done.kind) {
     case 'done': {
-      const stored = await whileStoreRecovers(deps, () =>
-        store.outbox.complete(
-          entry.runId,
-          entry.seq,
-          done.result,
-          now,
-          done.event && journalOutcome(run, entry, done.event),
-          done.record?.message,
-        ),
-      );
+      let stored: ConversationMessage | undefined;
+      try {
+        stored = await whileStoreRecovers(deps, () =>
+          store.outbox.complete(
+            entry.runId,
+            entry.seq,
+            done.result,
+            now,
+            done.event && journalOutcome(run, entry, done.event),
+            done.record?.message,
+          ),
+        );
+      } catch (err) {
+        if (isTransientStorageError(err)) throw err; // stopping
+        // An outcome that cannot be written (what a channel adapter answered is not JSON, say)
+        // never will be: left to its lease, the work would be done again and again, forever.
+        await fail(failure(entry.effect, `its outcome could not be recorded: ${errorMessage(err)}`));
+        return;
+      }
       if (stored && done.record) deps.onMessageStored?.(stored, done.record.to);
       return;
     }
@@ -114,9 +128,7 @@ export async function runEffect(deps: EffectRunnerDeps, entry: OutboxEntry): Pro
       return;
     }
     case 'failed':
-      await whileStoreRecovers(deps, () =>
-        store.outbox.fail(entry.runId, entry.seq, done.error, undefined, now, done.event && journalOutcome(run, entry, done.event)),
-      );
+      await fail(done);
   }
 }
 
@@ -142,7 +154,7 @@ async function whileStoreRecovers<T>(deps: EffectRunnerDeps, work: () => Promise
   }
 }
 
-function failure(effect: Effect, message: string, code = 'NODE_FAILED'): Outcome {
+function failure(effect: Effect, message: string, code = 'NODE_FAILED'): Failed {
   if (effect.type === 'sendMessage') {
     // A send that cannot go out is an outcome of the node (`failed`), not a crash of the run.
     return {

@@ -1,11 +1,20 @@
 import request from 'supertest';
 import type { JsonObject } from '@convoflow/engine';
 import { actionNode, builtinNodes, createCatalogue, type NodeResult } from '@convoflow/nodes';
+import type { ChannelAdapter, ChannelSendResult } from '../src/index.js';
 import { chainFlow, startApiEnv, type ApiEnv, type Harness } from './api-support.js';
 import { waitFor } from './support/wait-for.js';
 
-/** What the custom node returns next, by the keyword that started its run. */
+/**
+ * What code plugged into the runtime (custom nodes, channel adapters) may return, and how the
+ * runtime keeps going whatever it is. Leases are short: work left to be claimed again would be
+ * done again within the test.
+ */
+const LEASE_MS = 200;
+
+/** What the custom node returns next, by the keyword that started its run, and how often it ran. */
 const results = new Map<string, () => unknown>();
+const calls = new Map<string, number>();
 
 /** A custom node as a developer would write one: it returns whatever the test says. */
 const custom = actionNode<{ case: string }>({
@@ -18,13 +27,30 @@ const custom = actionNode<{ case: string }>({
   params: { type: 'object', properties: { case: { type: 'string' } }, required: ['case'], additionalProperties: false },
   outputs: ['found', 'error'],
   failureOutput: 'error',
-  execute: async (_ctx, params) => (results.get(params.case) ?? (() => ({ output: 'found' })))() as NodeResult,
+  execute: async (_ctx, params) => {
+    calls.set(params.case, (calls.get(params.case) ?? 0) + 1);
+    return (results.get(params.case) ?? (() => ({ output: 'found' })))() as NodeResult;
+  },
 });
+
+/** A Telegram adapter that answers what the test gives it. */
+let telegramAnswer: () => unknown = () => ({ status: 'sent' });
+let telegramSends = 0;
+const telegram: ChannelAdapter = {
+  channel: 'telegram',
+  send: async () => {
+    telegramSends += 1;
+    return telegramAnswer() as ChannelSendResult;
+  },
+};
+
+/** Long enough for a lease to lapse several times over. */
+const afterLeases = () => new Promise((r) => setTimeout(r, LEASE_MS * 4));
 
 let env: ApiEnv;
 let h: Harness;
 beforeAll(async () => {
-  env = await startApiEnv({ catalogue: createCatalogue([...builtinNodes, custom]) });
+  env = await startApiEnv({ catalogue: createCatalogue([...builtinNodes, custom]), channels: [telegram], runtime: { leaseMs: LEASE_MS } });
   h = await env.harness();
 });
 afterAll(() => env.dispose());
@@ -57,6 +83,8 @@ describe('what a custom node returns', () => {
     const outcome = await runWith('circular', () => ({ output: 'found', data: circular }));
     expect(outcome.status).toBe('done');
     expect(outcome.reply).toMatch(/^INVALID_RESULT: .*not JSON/);
+    await afterLeases();
+    expect(calls.get('circular')).toBe(1);
 
     const big = await runWith('bigint', () => ({ output: 'found', data: { n: 10n } }));
     expect(big.reply).toMatch(/^INVALID_RESULT: .*not JSON.*BigInt/);
@@ -89,5 +117,28 @@ describe('what a custom node returns', () => {
     const [run] = await h.runs({ flowId: 'dates' });
     const stored = await env.store.runs.get(h.ws, run!.id);
     expect((stored?.snapshot as { context: { nodes: Record<string, JsonObject> } }).context.nodes.lookup).toEqual({ at: '2026-01-02T00:00:00.000Z' });
+  });
+});
+
+describe('what a channel adapter answers', () => {
+  it('should fail the send, once, when what the adapter answered cannot be recorded', async () => {
+    telegramAnswer = () => ({ status: 'sent', providerMessageId: 10n });
+    await h.publish(
+      chainFlow('notify', { id: 'api', type: 'api', params: {} }, [
+        ['say', 'send_text', { text: 'Your order shipped' }, 'failed'],
+        ['note', 'set_variable', { assignments: [{ variable: 'why', value: '{{nodes.say.reason}}' }] }],
+      ]),
+    );
+    const contact = await h.store.contacts.create(h.ws, {}, [{ channel: 'telegram', externalId: '4242' }], h.clock.now);
+    await request(h.app).post('/api/flows/notify/runs').set(h.auth()).send({ contactId: contact.id }).expect(202);
+    await afterLeases();
+    const [run] = await h.runs({ flowId: 'notify' });
+    expect(run?.status).toBe('done');
+    const stored = await env.store.runs.get(h.ws, run!.id);
+    expect((stored?.snapshot as { context: { vars: JsonObject } }).context.vars.why).toMatch(
+      /^its outcome could not be recorded: .*BigInt/,
+    );
+    expect(telegramSends).toBe(1);
+    expect(env.takeProblems().filter((p) => p.startsWith('error'))).toEqual([]);
   });
 });
