@@ -1,7 +1,7 @@
 import request from 'supertest';
 import type { JsonObject } from '@convoflow/engine';
 import { actionNode, builtinNodes, createCatalogue, type NodeResult } from '@convoflow/nodes';
-import type { ChannelAdapter, ChannelSendResult } from '../src/index.js';
+import type { ChannelAdapter, ChannelSendRequest, ChannelSendResult } from '../src/index.js';
 import { chainFlow, startApiEnv, type ApiEnv, type Harness } from './api-support.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -11,6 +11,7 @@ import { waitFor } from './support/wait-for.js';
  * done again within the test.
  */
 const LEASE_MS = 200;
+const SEND_TIMEOUT_MS = 300;
 
 /** What the custom node returns next, by the keyword that started its run, and how often it ran. */
 const results = new Map<string, () => unknown>();
@@ -34,13 +35,13 @@ const custom = actionNode<{ case: string }>({
 });
 
 /** A Telegram adapter that answers what the test gives it. */
-let telegramAnswer: () => unknown = () => ({ status: 'sent' });
+let telegramAnswer: (request: ChannelSendRequest) => unknown = () => ({ status: 'sent' });
 let telegramSends = 0;
 const telegram: ChannelAdapter = {
   channel: 'telegram',
-  send: async () => {
+  send: async (request) => {
     telegramSends += 1;
-    return telegramAnswer() as ChannelSendResult;
+    return (await telegramAnswer(request)) as ChannelSendResult;
   },
 };
 
@@ -50,7 +51,7 @@ const afterLeases = () => new Promise((r) => setTimeout(r, LEASE_MS * 4));
 let env: ApiEnv;
 let h: Harness;
 beforeAll(async () => {
-  env = await startApiEnv({ catalogue: createCatalogue([...builtinNodes, custom]), channels: [telegram], runtime: { leaseMs: LEASE_MS } });
+  env = await startApiEnv({ catalogue: createCatalogue([...builtinNodes, custom]), channels: [telegram], runtime: { leaseMs: LEASE_MS, sendTimeoutMs: SEND_TIMEOUT_MS } });
   h = await env.harness();
 });
 afterAll(() => env.dispose());
@@ -121,16 +122,25 @@ describe('what a custom node returns', () => {
 });
 
 describe('what a channel adapter answers', () => {
-  it('should fail the send, once, when what the adapter answered cannot be recorded', async () => {
-    telegramAnswer = () => ({ status: 'sent', providerMessageId: 10n });
-    await h.publish(
+  beforeAll(() =>
+    h.publish(
       chainFlow('notify', { id: 'api', type: 'api', params: {} }, [
         ['say', 'send_text', { text: 'Your order shipped' }, 'failed'],
         ['note', 'set_variable', { assignments: [{ variable: 'why', value: '{{nodes.say.reason}}' }] }],
       ]),
-    );
-    const contact = await h.store.contacts.create(h.ws, {}, [{ channel: 'telegram', externalId: '4242' }], h.clock.now);
+    ),
+  );
+  beforeEach(() => (telegramSends = 0));
+
+  const notify = async (externalId: string) => {
+    const contact = await h.store.contacts.create(h.ws, {}, [{ channel: 'telegram', externalId }], h.clock.now);
     await request(h.app).post('/api/flows/notify/runs').set(h.auth()).send({ contactId: contact.id }).expect(202);
+    return contact.id;
+  };
+
+  it('should fail the send, once, when what the adapter answered cannot be recorded', async () => {
+    telegramAnswer = () => ({ status: 'sent', providerMessageId: 10n });
+    await notify('4242');
     await afterLeases();
     const [run] = await h.runs({ flowId: 'notify' });
     expect(run?.status).toBe('done');
@@ -140,5 +150,25 @@ describe('what a channel adapter answers', () => {
     );
     expect(telegramSends).toBe(1);
     expect(env.takeProblems().filter((p) => p.startsWith('error'))).toEqual([]);
+  });
+
+  // A provider that never answers would otherwise hold a send slot, its lease renewed, for good.
+  it('should stop waiting for a send after sendTimeoutMs, abort it, and send again with the same key', async () => {
+    const keys: string[] = [];
+    let aborted = false;
+    telegramAnswer = (req) => {
+      keys.push(req.idempotencyKey);
+      if (keys.length > 1) return { status: 'sent', providerMessageId: 'tg-1' };
+      req.signal.addEventListener('abort', () => (aborted = true));
+      return new Promise(() => undefined); // never answers
+    };
+    const contactId = await notify('5151');
+    await waitFor(async () => (await h.runs({ flowId: 'notify', contactId }))[0]?.status === 'done', 10_000);
+    expect(aborted).toBe(true);
+    expect(keys).toHaveLength(2);
+    expect(keys[1]).toBe(keys[0]);
+    const [run] = await h.runs({ flowId: 'notify', contactId });
+    const stored = await env.store.runs.get(h.ws, run!.id);
+    expect((stored?.snapshot as { context: { nodes: Record<string, JsonObject> } }).context.nodes.say).toEqual({ providerMessageId: 'tg-1' });
   });
 });

@@ -19,6 +19,11 @@ export interface ChannelSendRequest {
   message: OutboundMessage;
   /** `runId:seq`: passed to providers that deduplicate, so a retried send is delivered once. */
   idempotencyKey: string;
+  /**
+   * Aborted when the send has taken longer than the runtime waits (`sendTimeoutMs`): the runtime
+   * has stopped waiting, and will try again with the same idempotency key. Pass it to `fetch`.
+   */
+  signal: AbortSignal;
 }
 
 /** One messaging channel's outbound side. Inbound webhooks are routes of their own. */

@@ -9,7 +9,7 @@ import {
   type JsonObject,
 } from '@convoflow/engine';
 import type { ExecutableNodeDefinition, NodeResult } from '@convoflow/nodes';
-import type { ChannelRegistry } from '../channels/channel-port.js';
+import type { ChannelRegistry, ChannelSendResult } from '../channels/channel-port.js';
 import type { Scheduler } from '../scheduler/scheduler-port.js';
 import type {
   ContactChannelIdentity,
@@ -37,6 +37,8 @@ export interface EffectRunnerDeps {
   maxAttempts?: number;
   /** Per-call time limit of node code. */
   nodeTimeoutMs?: number;
+  /** How long a channel adapter's send is waited for before it counts as a transient failure. */
+  sendTimeoutMs?: number;
   /** Called after a send's outbound message is stored (committed), with the identity it went to. */
   onMessageStored?(message: ConversationMessage, to: ContactChannelIdentity): void;
   /** Told each time an effect waits for a store that cannot be used now (see `whileStoreRecovers`). */
@@ -225,13 +227,29 @@ async function send(
   if (!contact || !identity) return completed('failed', { reason: 'The contact has no channel to send to' });
   const adapter = deps.channels.get(identity.channel);
   if (!adapter) return completed('failed', { reason: `No adapter is configured for channel "${identity.channel}"` });
-  const result = await adapter.send({
-    workspaceId: run.workspaceId,
-    contactId: contact.id,
-    to: identity.externalId,
-    message: effect.message,
-    idempotencyKey: key,
+  const timeoutMs = deps.sendTimeoutMs ?? 30_000;
+  const controller = new AbortController();
+  // A provider that never answers would otherwise hold a send slot (its lease renewed) for good.
+  const timedOut = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener('abort', () => reject(new RetryableEffectError(`the ${identity.channel} channel did not answer within ${formatCount(timeoutMs)} ms`)));
   });
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  let result: ChannelSendResult;
+  try {
+    result = await Promise.race([
+      adapter.send({
+        workspaceId: run.workspaceId,
+        contactId: contact.id,
+        to: identity.externalId,
+        message: effect.message,
+        idempotencyKey: key,
+        signal: controller.signal,
+      }),
+      timedOut,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
   if (result.status === 'failed' && result.retryable) throw new RetryableEffectError(result.reason ?? 'transient send failure');
   // A sent message joins the conversation in the transaction that completes the effect.
   const record: OutboundRecord | undefined =

@@ -43,6 +43,8 @@ export interface RuntimeOptions {
   pollMs?: number;
   /** Ordering keys processed per journal tick and effects claimed per outbox tick. */
   batchSize?: number;
+  /** How long a channel adapter's send is waited for before it is tried again (30 s). */
+  sendTimeoutMs?: number;
   /** Pools of effect slots by effect type; DEFAULT_EFFECT_LANES unless given. */
   effectLanes?: readonly EffectLane[];
   /** How many nodes the compiled flow versions kept in memory may have together (see FlowCache). */
@@ -150,6 +152,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     now,
     fetch: options.fetch,
     log,
+    ...(options.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: options.sendTimeoutMs }),
     onStoreUnavailable: (error: Error) => waitingEffects({}, error),
     get stopping() {
       return stopping.signal;
