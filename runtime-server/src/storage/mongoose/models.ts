@@ -264,6 +264,7 @@ const runSchema = new Schema(
 runSchema.index({ workspaceId: 1, createdAt: -1, _id: -1 });
 runSchema.index({ workspaceId: 1, status: 1, createdAt: -1, _id: -1 });
 runSchema.index({ workspaceId: 1, flowId: 1, createdAt: -1, _id: -1 });
+runSchema.index({ workspaceId: 1, flowId: 1, status: 1, createdAt: -1, _id: -1 });
 runSchema.index({ workspaceId: 1, contactId: 1, createdAt: -1, _id: -1 });
 // The active runs of a contact, found without walking its ended ones (every message asks).
 runSchema.index({ workspaceId: 1, contactId: 1, status: 1, createdAt: 1, _id: 1 });

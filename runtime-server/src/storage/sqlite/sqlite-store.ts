@@ -48,13 +48,12 @@ import {
   type JournalRow,
   type RunRow,
 } from './rows.js';
-import { prepareClaimOutboxOfTypes, prepareStatements, type Statements } from './statements.js';
+import { prepareClaimOutboxOfTypes, prepareStatements, runPageQuery, type Statements } from './statements.js';
 import { GroupCommit } from './group-commit.js';
 import { MultiRowInsert } from './multi-row-insert.js';
 import { WalSync } from './wal-sync.js';
 import { Checkpointer } from './checkpointer.js';
 import { ReadSnapshot, readSnapshotOf } from '../../support/sqlite-read-snapshot.js';
-import { limitBy } from '../../support/sqlite-limit.js';
 
 type NewJournalEntry = Omit<JournalEntry, 'seq' | 'status' | 'attempts'>;
 
@@ -622,18 +621,8 @@ class SqliteStoreImpl implements SqliteStore {
 
   private listRuns(workspaceId: string, filter: RunFilter): Page<RunRecord> {
     const limit = pageSize(filter.limit);
-    const where = ['workspace_id = ?'];
-    const params: unknown[] = [workspaceId];
-    if (filter.flowId !== undefined) (where.push('flow_id = ?'), params.push(filter.flowId));
-    if (filter.contactId !== undefined) (where.push('contact_id = ?'), params.push(filter.contactId));
-    if (filter.status !== undefined) (where.push('status = ?'), params.push(filter.status));
-    if (filter.cursor !== undefined) {
-      const after = decodeCursor(filter.cursor);
-      where.push('(created_at, id) < (?, ?)');
-      params.push(after.createdAt, after.id);
-    }
-    params.push(limit + 1);
-    const sql = `SELECT * FROM runs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC ${limitBy()}`;
+    const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor);
+    const { sql, params } = runPageQuery(workspaceId, filter, after, limit + 1);
     let statement = this.#runLists.get(sql);
     if (!statement) {
       statement = this.db.prepare<unknown[], RunRow>(sql);

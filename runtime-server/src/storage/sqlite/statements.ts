@@ -40,6 +40,31 @@ export function prepareClaimOutboxOfTypes(db: Db, typeCount: number): Database.S
 }
 
 /**
+ * The query of a page of runs for the filters given (equality on each, then before the cursor),
+ * newest first: its SQL, which depends only on which filters are set, and its parameters. Every
+ * combination without a contact has an index that constrains all its filters, and a contact's
+ * runs are read through the contact's index, so a page costs the same whatever the number of runs.
+ * @internal
+ */
+export function runPageQuery(
+  workspaceId: string,
+  filter: { flowId?: string; contactId?: string; status?: string },
+  after: { createdAt: number; id: string } | undefined,
+  limit: number,
+): { sql: string; params: unknown[] } {
+  const where = ['workspace_id = ?'];
+  const params: unknown[] = [workspaceId];
+  if (filter.flowId !== undefined) (where.push('flow_id = ?'), params.push(filter.flowId));
+  if (filter.contactId !== undefined) (where.push('contact_id = ?'), params.push(filter.contactId));
+  if (filter.status !== undefined) (where.push('status = ?'), params.push(filter.status));
+  if (after !== undefined) (where.push('(created_at, id) < (?, ?)'), params.push(after.createdAt, after.id));
+  params.push(limit);
+  // A contact's runs are few: read them all rather than a flow's or a status's, which may be many.
+  const from = filter.contactId === undefined ? 'runs' : 'runs INDEXED BY runs_by_contact';
+  return { sql: `SELECT * FROM ${from} WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC ${limitBy()}`, params };
+}
+
+/**
  * Every fixed statement of the store, prepared once per connection (after `migrate()` has created
  * the tables). Statements bind positional parameters: cheaper than named ones on the hot path.
  * @internal
