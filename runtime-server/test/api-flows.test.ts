@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import { CRON_JOB } from '../src/scheduler/index.js';
 import { chainFlow, matchesSchema, startApiEnv, validFlow, type ApiEnv, type Harness } from './api-support.js';
+import { waitFor } from './support/wait-for.js';
 
 let env: ApiEnv;
 let h: Harness;
@@ -238,6 +239,21 @@ describe('publishing, versions and rollback', () => {
     expect(await cronsOfWorkspace()).toEqual(['nightly/night: 0 2 * * *']);
     await request(h.app).delete('/api/flows/nightly').set(h.auth()).expect(204);
     expect(await cronsOfWorkspace()).toEqual([]);
+  });
+
+  // Only the version that was active is looked at when another replaces it, so a cron left behind
+  // some other way (a crash between a publish and its sync) must go by itself.
+  it('should cancel, when it fires, a cron whose trigger no active version has', async () => {
+    await h.publish(chainFlow('ticker', { id: 'api', type: 'api', params: {} }, [['end', 'end', {}]]));
+    await h.scheduler.scheduleCron({
+      id: `${h.ws}/ticker/gone`,
+      cron: '* * * * * *',
+      timezone: 'UTC',
+      payload: { workspaceId: h.ws, flowId: 'ticker', triggerId: 'gone' },
+    });
+    expect(await cronsOfWorkspace()).toEqual(['ticker/gone: * * * * * *']);
+    await waitFor(async () => (await cronsOfWorkspace()).length === 0, 5_000);
+    expect(await h.runs({ flowId: 'ticker' })).toEqual([]);
   });
 
   it('should refuse to publish a schedule the scheduler would refuse: 422 naming the field, nothing published', async () => {

@@ -135,7 +135,10 @@ export function describeStorageContract(
         expect(v2.version).toBe(2);
         expect(v2.definition.name).toBe('Two');
         expect(await store.flows.getVersion('ws', 'f1', 1)).toEqual(v1);
-        expect((await store.flows.listVersions('ws', 'f1')).map((v) => v.version)).toEqual([1, 2]);
+        expect(await store.flows.listVersions('ws', 'f1')).toEqual([
+          { workspaceId: 'ws', flowId: 'f1', version: 1, publishedAt: 20, publishedBy: 'ann' },
+          { workspaceId: 'ws', flowId: 'f1', version: 2, publishedAt: 40, publishedBy: 'bob' },
+        ]);
         expect(await store.flows.get('ws', 'f1')).toMatchObject({ activeVersion: 2, latestVersion: 2 });
         expect((await store.flows.listActive('ws')).map((v) => v.definition.name)).toEqual(['Two']);
 

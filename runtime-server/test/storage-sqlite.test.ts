@@ -5,7 +5,7 @@ import { ConvoflowError, type JsonObject } from '@convoflow/engine';
 import { createStore } from '../src/storage/create-store.js';
 import { STORAGE_ERROR_HELP } from '../src/storage/errors.js';
 import { createSqliteStore, type SqliteStore } from '../src/storage/sqlite/sqlite-store.js';
-import { runPageQuery } from '../src/storage/sqlite/statements.js';
+import { prepareStatements, runPageQuery } from '../src/storage/sqlite/statements.js';
 import { describeStorageContract, journalInput, runRecord, sendEffect, sentMessage, stepCommit, stepLog } from './storage-contract.js';
 
 const dirs: string[] = [];
@@ -125,7 +125,7 @@ describe('sqlite store', () => {
     expect((await store.journal.append(journalInput('j1', 'k', 1))).inserted).toBe(true);
     expect(store.db.pragma('synchronous', { simple: true })).toBe(1);
     expect(store.walSyncs()).toBe(1);
-    expect(store.db.prepare('SELECT version FROM schema_migrations').pluck().all()).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(store.db.prepare('SELECT version FROM schema_migrations').pluck().all()).toEqual([1, 2, 3, 4, 5, 6, 7]);
     await store.close();
   });
 
@@ -161,6 +161,15 @@ describe('sqlite store', () => {
         expect(plan.join('; ')).not.toMatch(/TEMP B-TREE/);
       }
     }
+    await store.close();
+  });
+
+  it("should list a flow's versions from an index, without reading their definitions", async () => {
+    const store = createSqliteStore({ file: ':memory:' });
+    await store.migrate();
+    const { source } = prepareStatements(store.db).listVersions;
+    const plan = store.db.prepare(`EXPLAIN QUERY PLAN ${source}`).all('ws', 'f') as Array<{ detail: string }>;
+    expect(plan.map((p) => p.detail)).toEqual(['SEARCH flow_versions USING COVERING INDEX flow_versions_listed (workspace_id=? AND flow_id=?)']);
     await store.close();
   });
 

@@ -142,7 +142,7 @@ export function flowRoutes(ctx: ApiContext): RouteSpec[] {
       handle: async ({ auth, params }) => {
         const flow = await requireFlow(ctx, auth.workspaceId, params.id);
         if (!(await store.flows.delete(auth.workspaceId, flow.id))) throw HttpProblem.notFound('flow', flow.id);
-        if (flow.activeVersion !== undefined) await ctx.runtime.flowChanged(auth.workspaceId, flow.id);
+        if (flow.activeVersion !== undefined) await ctx.runtime.flowChanged(auth.workspaceId, flow.id, flow.activeVersion);
         return { status: 204 };
       },
     }),
@@ -197,7 +197,7 @@ export function flowRoutes(ctx: ApiContext): RouteSpec[] {
           });
         }
         const version = await store.flows.publish(auth.workspaceId, flow.id, auth.subject, ctx.now());
-        await ctx.runtime.flowChanged(auth.workspaceId, flow.id);
+        await ctx.runtime.flowChanged(auth.workspaceId, flow.id, flow.activeVersion);
         return {
           status: 201,
           body: { version: versionView(version, version.version), diagnostics },
@@ -251,7 +251,7 @@ export function flowRoutes(ctx: ApiContext): RouteSpec[] {
         if (!version) throw HttpProblem.validation([{ field: '/version', message: `flow ${flow.id} has no version ${body.version}` }]);
         const updated = await store.flows.activate(auth.workspaceId, flow.id, body.version, ctx.now());
         if (!updated) throw HttpProblem.notFound('flow', flow.id);
-        await ctx.runtime.flowChanged(auth.workspaceId, flow.id);
+        await ctx.runtime.flowChanged(auth.workspaceId, flow.id, flow.activeVersion);
         return { status: 200, body: flowView(updated) };
       },
     }),

@@ -1,4 +1,4 @@
-import type { ApiKeyRecord, ContactRecord, FlowRecord, FlowVersionRecord, RunRecord, StepLogEntry, Workspace } from '../storage/storage-port.js';
+import type { ApiKeyRecord, ContactRecord, FlowRecord, FlowVersionRecord, FlowVersionSummary, RunRecord, StepLogEntry, Workspace } from '../storage/storage-port.js';
 import { HttpProblem } from '../http/problem.js';
 
 /**
@@ -27,7 +27,7 @@ export const versionView = (v: FlowVersionRecord, activeVersion: number | undefi
   active: v.version === activeVersion,
 });
 
-export const versionSummaryView = (v: FlowVersionRecord, activeVersion: number | undefined) => ({
+export const versionSummaryView = (v: FlowVersionSummary, activeVersion: number | undefined) => ({
   version: v.version,
   publishedAt: v.publishedAt,
   publishedBy: v.publishedBy,

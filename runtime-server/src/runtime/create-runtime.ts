@@ -355,21 +355,21 @@ export function createRuntime(options: RuntimeOptions): Runtime {
 
   /**
    * Registers the schedules of a flow's active version with the scheduler, and removes those of
-   * its other versions (rolled back, replaced, or all of them once the flow is deleted). Only this
-   * flow is read: going through every flow of the workspace made each publish hold the event loop
-   * for ~140 ms with 1,000 flows, and longer the more versions they had.
+   * `previousVersion` (rolled back, replaced, or the flow deleted) that it no longer has: only the
+   * active version's schedules are ever registered. Only these two versions are read: going
+   * through every flow of the workspace made each publish hold the event loop for ~140 ms with
+   * 1,000 flows, and every version of the flow 243 ms with 100 versions of 1,000 nodes. A cron
+   * left behind all the same (a crash between a publish and this) cancels itself when it fires.
    */
-  const syncFlowSchedules = async (workspaceId: string, flowId: string): Promise<void> => {
+  const syncFlowSchedules = async (workspaceId: string, flowId: string, previousVersion: number | undefined): Promise<void> => {
     activeFlows.invalidate(workspaceId);
     const flow = await store.flows.get(workspaceId, flowId);
-    const active = flow?.activeVersion === undefined ? undefined : await store.flows.getVersion(workspaceId, flowId, flow.activeVersion);
-    const schedules = active?.definition.triggers.filter((t) => t.type === 'schedule') ?? [];
-    const wanted = new Set(schedules.map((t) => cronId(workspaceId, flowId, t.id)));
-    for (const version of await store.flows.listVersions(workspaceId, flowId)) {
-      for (const trigger of version.definition.triggers) {
-        const id = cronId(workspaceId, flowId, trigger.id);
-        if (trigger.type === 'schedule' && !wanted.has(id)) await scheduler.cancelCron(id);
-      }
+    const schedulesOf = async (version: number | undefined) =>
+      version === undefined ? [] : ((await store.flows.getVersion(workspaceId, flowId, version))?.definition.triggers.filter((t) => t.type === 'schedule') ?? []);
+    const schedules = await schedulesOf(flow?.activeVersion);
+    const wanted = new Set(schedules.map((t) => t.id));
+    for (const trigger of previousVersion === flow?.activeVersion ? [] : await schedulesOf(previousVersion)) {
+      if (!wanted.has(trigger.id)) await scheduler.cancelCron(cronId(workspaceId, flowId, trigger.id));
     }
     for (const trigger of schedules) {
       const { cron, timezone } = trigger.params as { cron: string; timezone?: string };
@@ -384,7 +384,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         // The validator refuses such schedules now; one a version published before carries must
         // not keep the other schedules from being registered.
         if (!(err instanceof TypeError)) throw err;
-        log('error', 'schedule not registered', { workspaceId, flowId, version: active?.version ?? null, triggerId: trigger.id, error: err.message });
+        log('error', 'schedule not registered', { workspaceId, flowId, version: flow?.activeVersion ?? null, triggerId: trigger.id, error: err.message });
       }
     }
   };
@@ -428,7 +428,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     async start() {
       if (stopping.signal.aborted) stopping = new AbortController();
       for (const workspace of await store.workspaces.list()) {
-        for (const flow of await store.flows.list(workspace.id)) await syncFlowSchedules(workspace.id, flow.id);
+        for (const flow of await store.flows.list(workspace.id)) await syncFlowSchedules(workspace.id, flow.id, flow.activeVersion);
       }
       journalLoop.start();
       effects.start();

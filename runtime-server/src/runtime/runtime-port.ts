@@ -75,8 +75,9 @@ export interface RuntimePort {
   /**
    * Which version of a flow is active changed (publish, rollback, delete): the triggers of this
    * process see it at once, and the flow's schedules are registered with the scheduler or removed.
+   * `previousVersion` is the version that was active before, whose schedules go.
    */
-  flowChanged(workspaceId: string, flowId: string): Promise<void>;
+  flowChanged(workspaceId: string, flowId: string, previousVersion: number | undefined): Promise<void>;
   /** A workspace's settings changed: this process reads them again at once (others within a second). */
   workspaceChanged(workspaceId: string): void;
   /** Cancels a run that has not ended; cancels its timers. */

@@ -71,6 +71,9 @@ export interface FlowVersionRecord {
   publishedBy: string;
 }
 
+/** A published version without its definition. */
+export type FlowVersionSummary = Omit<FlowVersionRecord, 'definition'>;
+
 export interface ContactChannelIdentity {
   channel: string;
   externalId: string;
@@ -322,7 +325,8 @@ export interface StoragePort {
     delete(workspaceId: string, id: string): Promise<boolean>;
     /** Stores the draft as the next immutable version and makes it active, atomically. */
     publish(workspaceId: string, id: string, publishedBy: string, at: number): Promise<FlowVersionRecord>;
-    listVersions(workspaceId: string, id: string): Promise<FlowVersionRecord[]>;
+    /** The flow's versions, oldest first, without their definitions (read one with `getVersion`). */
+    listVersions(workspaceId: string, id: string): Promise<FlowVersionSummary[]>;
     getVersion(workspaceId: string, id: string, version: number): Promise<FlowVersionRecord | undefined>;
     /** Makes an existing version the active one (rollback). */
     activate(workspaceId: string, id: string, version: number, at: number): Promise<FlowRecord | undefined>;

@@ -419,7 +419,11 @@ class MongoStoreImpl implements MongoStore {
       ),
     listVersions: (workspaceId, id) =>
       guard(async () =>
-        (await this.#m.FlowVersion.find({ workspaceId, flowId: id }).sort({ version: 1 }).lean<FlowVersionDoc[]>()).map(toFlowVersion),
+        (
+          await this.#m.FlowVersion.find({ workspaceId, flowId: id }, { definition: 0 })
+            .sort({ version: 1 })
+            .lean<Array<Omit<FlowVersionDoc, 'definition'>>>()
+        ).map((d) => strip(d)),
       ),
     getVersion: (workspaceId, id, version) =>
       guard(async () => {

@@ -6,6 +6,7 @@ import type {
   ConversationMessage,
   FlowRecord,
   FlowVersionRecord,
+  FlowVersionSummary,
   JournalEntry,
   JournalKind,
   JournalStatus,
@@ -179,6 +180,14 @@ export function toFlow(row: FlowRow): FlowRecord {
   if (row.active_version !== null) record.activeVersion = row.active_version;
   return record;
 }
+
+export const toFlowVersionSummary = (row: Omit<FlowVersionRow, 'definition'>): FlowVersionSummary => ({
+  workspaceId: row.workspace_id,
+  flowId: row.flow_id,
+  version: row.version,
+  publishedAt: row.published_at,
+  publishedBy: row.published_by,
+});
 
 export const toFlowVersion = (row: FlowVersionRow): FlowVersionRecord => ({
   workspaceId: row.workspace_id,

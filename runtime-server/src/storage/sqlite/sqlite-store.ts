@@ -39,6 +39,7 @@ import {
   toContact,
   toFlow,
   toFlowVersion,
+  toFlowVersionSummary,
   toJournal,
   toMessage,
   toOutbox,
@@ -482,7 +483,7 @@ class SqliteStoreImpl implements SqliteStore {
           })
           .immediate(),
       ),
-    listVersions: async (workspaceId, id) => this.#guard(() => this.q.listVersions.all(workspaceId, id).map(toFlowVersion)),
+    listVersions: async (workspaceId, id) => this.#guard(() => this.q.listVersions.all(workspaceId, id).map(toFlowVersionSummary)),
     getVersion: async (workspaceId, id, version) =>
       this.#guard(() => {
         const row = this.q.getVersion.get(workspaceId, id, version);

@@ -116,8 +116,9 @@ export function prepareStatements(db: Db) {
     setPublished: db.prepare<[number, number, number, string, string]>(
       'UPDATE flows SET active_version = ?, latest_version = ?, updated_at = ? WHERE workspace_id = ? AND id = ?',
     ),
-    listVersions: db.prepare<[string, string], FlowVersionRow>(
-      'SELECT * FROM flow_versions WHERE workspace_id = ? AND flow_id = ? ORDER BY version',
+    listVersions: db.prepare<[string, string], Omit<FlowVersionRow, 'definition'>>(
+      `SELECT workspace_id, flow_id, version, published_at, published_by FROM flow_versions
+       WHERE workspace_id = ? AND flow_id = ? ORDER BY version`,
     ),
     getVersion: db.prepare<[string, string, number], FlowVersionRow>(
       'SELECT * FROM flow_versions WHERE workspace_id = ? AND flow_id = ? AND version = ?',
