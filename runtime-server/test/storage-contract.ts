@@ -113,7 +113,10 @@ export function describeStorageContract(
         expect(flow).toMatchObject({ id: 'f1', workspaceId: 'ws', name: 'Welcome', revision: 1, latestVersion: 0, createdAt: 10 });
         expect(flow.activeVersion).toBeUndefined();
         expect(await store.flows.get('ws', 'f1')).toEqual(flow);
-        expect((await store.flows.list('ws')).map((f) => f.id)).toEqual(['f1']);
+        const { draft: _draft, ...summary } = flow;
+        expect(await store.flows.list('ws')).toEqual([summary]);
+        await store.flows.publish('ws', 'f1', 'ann', 20);
+        expect(await store.flows.list('ws')).toEqual([{ ...summary, activeVersion: 1, latestVersion: 1, updatedAt: 20 }]);
       });
 
       it('should update the draft only from the current revision', async () => {

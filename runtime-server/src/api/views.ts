@@ -1,4 +1,4 @@
-import type { ApiKeyRecord, ContactRecord, FlowRecord, FlowVersionRecord, FlowVersionSummary, RunRecord, StepLogEntry, Workspace } from '../storage/storage-port.js';
+import type { ApiKeyRecord, ContactRecord, FlowRecord, FlowSummary, FlowVersionRecord, FlowVersionSummary, RunRecord, StepLogEntry, Workspace } from '../storage/storage-port.js';
 import { HttpProblem } from '../http/problem.js';
 
 /**
@@ -6,7 +6,7 @@ import { HttpProblem } from '../http/problem.js';
  * run snapshots. Pure.
  */
 
-export const flowSummaryView = (f: FlowRecord) => ({
+export const flowSummaryView = (f: FlowSummary) => ({
   id: f.id,
   name: f.name,
   revision: f.revision,

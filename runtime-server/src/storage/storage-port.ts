@@ -71,6 +71,9 @@ export interface FlowVersionRecord {
   publishedBy: string;
 }
 
+/** A flow without its draft. */
+export type FlowSummary = Omit<FlowRecord, 'draft'>;
+
 /** A published version without its definition. */
 export type FlowVersionSummary = Omit<FlowVersionRecord, 'definition'>;
 
@@ -313,7 +316,8 @@ export interface StoragePort {
   flows: {
     create(input: { workspaceId: string; draft: FlowDefinition; at: number }): Promise<FlowRecord>;
     get(workspaceId: string, id: string): Promise<FlowRecord | undefined>;
-    list(workspaceId: string): Promise<FlowRecord[]>;
+    /** The workspace's flows, oldest first, without their drafts (read one with `get`). */
+    list(workspaceId: string): Promise<FlowSummary[]>;
     /** Replaces the draft if `expectedRevision` matches; returns undefined on a revision conflict. */
     updateDraft(
       workspaceId: string,

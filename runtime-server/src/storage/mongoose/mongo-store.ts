@@ -179,7 +179,8 @@ function strip<T extends object>(doc: T & { _id?: unknown }): Omit<T, '_id'> {
 
 const toWorkspace = (d: WorkspaceDoc): Workspace => ({ id: d._id, name: d.name, createdAt: d.createdAt, settings: d.settings });
 const toApiKey = (d: ApiKeyDoc): ApiKeyRecord => ({ id: d._id, ...strip(d) });
-function toFlow(d: FlowDoc): FlowRecord {
+/** A flow document as a FlowRecord, or, read without its draft, as a FlowSummary. */
+function toFlow<D extends Omit<FlowDoc, 'draft'>>(d: D) {
   const { flowId, deletedAt: _deleted, ...rest } = strip(d);
   return { id: flowId, ...rest };
 }
@@ -369,7 +370,11 @@ class MongoStoreImpl implements MongoStore {
       }),
     list: (workspaceId) =>
       guard(async () =>
-        (await this.#m.Flow.find({ workspaceId, deletedAt: { $exists: false } }).sort({ createdAt: 1, flowId: 1 }).lean<FlowDoc[]>()).map(toFlow),
+        (
+          await this.#m.Flow.find({ workspaceId, deletedAt: { $exists: false } }, { draft: 0 })
+            .sort({ createdAt: 1, flowId: 1 })
+            .lean<Array<Omit<FlowDoc, 'draft'>>>()
+        ).map(toFlow),
       ),
     updateDraft: (workspaceId, id, draft, expectedRevision, at) =>
       guard(async () => {

@@ -231,6 +231,13 @@ CREATE INDEX messages_by_contact ON messages(workspace_id, contact_id, seq);
     // behind it, on its overflow pages. This index holds what the list shows.
     sql: `CREATE INDEX flow_versions_listed ON flow_versions(workspace_id, flow_id, version, published_at, published_by);`,
   },
+  {
+    version: 8,
+    name: 'flows without their drafts',
+    // The same for the list of flows: everything it shows but the draft, in its order.
+    sql: `CREATE INDEX flows_listed ON flows(workspace_id, created_at, id, name, revision, active_version, latest_version, updated_at, deleted_at)
+      WHERE deleted_at IS NULL;`,
+  },
 ];
 
 /**

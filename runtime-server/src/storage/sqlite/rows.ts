@@ -5,6 +5,7 @@ import type {
   ContactRecord,
   ConversationMessage,
   FlowRecord,
+  FlowSummary,
   FlowVersionRecord,
   FlowVersionSummary,
   JournalEntry,
@@ -166,20 +167,21 @@ export function toApiKey(row: ApiKeyRow): ApiKeyRecord {
   return record;
 }
 
-export function toFlow(row: FlowRow): FlowRecord {
-  const record: FlowRecord = {
+export function toFlowSummary(row: Omit<FlowRow, 'draft'>): FlowSummary {
+  const summary: FlowSummary = {
     id: row.id,
     workspaceId: row.workspace_id,
     name: row.name,
-    draft: JSON.parse(row.draft) as FlowDefinition,
     revision: row.revision,
     latestVersion: row.latest_version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
-  if (row.active_version !== null) record.activeVersion = row.active_version;
-  return record;
+  if (row.active_version !== null) summary.activeVersion = row.active_version;
+  return summary;
 }
+
+export const toFlow = (row: FlowRow): FlowRecord => ({ ...toFlowSummary(row), draft: JSON.parse(row.draft) as FlowDefinition });
 
 export const toFlowVersionSummary = (row: Omit<FlowVersionRow, 'definition'>): FlowVersionSummary => ({
   workspaceId: row.workspace_id,

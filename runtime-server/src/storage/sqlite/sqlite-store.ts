@@ -38,6 +38,7 @@ import {
   toApiKey,
   toContact,
   toFlow,
+  toFlowSummary,
   toFlowVersion,
   toFlowVersionSummary,
   toJournal,
@@ -455,7 +456,7 @@ class SqliteStoreImpl implements SqliteStore {
         const row = this.q.getFlow.get(workspaceId, id);
         return row && toFlow(row);
       }),
-    list: async (workspaceId) => this.#guard(() => this.q.listFlows.all(workspaceId).map(toFlow)),
+    list: async (workspaceId) => this.#guard(() => this.q.listFlows.all(workspaceId).map(toFlowSummary)),
     updateDraft: async (workspaceId, id, draft, expectedRevision, at) =>
       this.#guard(() => {
         const stored: FlowDefinition = { ...draft, id };

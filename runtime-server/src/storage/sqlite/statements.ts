@@ -98,8 +98,9 @@ export function prepareStatements(db: Db) {
     getFlow: db.prepare<[string, string], FlowRow>(
       'SELECT * FROM flows WHERE workspace_id = ? AND id = ? AND deleted_at IS NULL',
     ),
-    listFlows: db.prepare<[string], FlowRow>(
-      'SELECT * FROM flows WHERE workspace_id = ? AND deleted_at IS NULL ORDER BY created_at, id',
+    listFlows: db.prepare<[string], Omit<FlowRow, 'draft'>>(
+      `SELECT workspace_id, id, name, revision, active_version, latest_version, created_at, updated_at, deleted_at FROM flows
+       WHERE workspace_id = ? AND deleted_at IS NULL ORDER BY created_at, id`,
     ),
     updateDraft: db.prepare<[string, string, number, string, string, number], FlowRow>(
       `UPDATE flows SET draft = ?, name = ?, revision = revision + 1, updated_at = ?
