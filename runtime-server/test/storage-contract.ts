@@ -541,6 +541,9 @@ export function describeStorageContract(
         ]);
         expect((await store.runs.list('ws', { status: 'done' })).items).toEqual([]);
         expect((await store.runs.list('ws-other', {})).items).toEqual([]);
+        // A list leaves out the snapshot: all the rest is as `get` reads it.
+        const { snapshot: _snapshot, ...summary } = (await store.runs.get('ws', 'r3'))!;
+        expect((await store.runs.list('ws', { flowId: 'fa', limit: 2 })).items[1]).toEqual(summary);
       });
     });
 

@@ -1,4 +1,4 @@
-import type { ApiKeyRecord, ContactRecord, FlowRecord, FlowSummary, FlowVersionRecord, FlowVersionSummary, RunRecord, StepLogEntry, Workspace } from '../storage/storage-port.js';
+import type { ApiKeyRecord, ContactRecord, FlowRecord, FlowSummary, FlowVersionRecord, FlowVersionSummary, RunSummary, StepLogEntry, Workspace } from '../storage/storage-port.js';
 import { HttpProblem } from '../http/problem.js';
 
 /**
@@ -34,8 +34,9 @@ export const versionSummaryView = (v: FlowVersionSummary, activeVersion: number 
   active: v.version === activeVersion,
 });
 
-export const runView = (r: RunRecord) => {
-  const { workspaceId: _ws, snapshot: _snapshot, ...rest } = r;
+/** A run as the API shows it: never its snapshot, which a RunRecord (not a summary) carries. */
+export const runView = (r: RunSummary) => {
+  const { workspaceId: _ws, snapshot: _snapshot, ...rest } = r as RunSummary & { snapshot?: unknown };
   return rest;
 };
 

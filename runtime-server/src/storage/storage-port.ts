@@ -116,6 +116,9 @@ export interface RunRecord {
   endedAt?: number;
 }
 
+/** A run without its snapshot, as lists show it. */
+export type RunSummary = Omit<RunRecord, 'snapshot'>;
+
 export interface StepLogEntry {
   runId: string;
   workspaceId: string;
@@ -380,7 +383,8 @@ export interface StoragePort {
 
   runs: {
     get(workspaceId: string, id: string): Promise<RunRecord | undefined>;
-    list(workspaceId: string, filter: RunFilter): Promise<Page<RunRecord>>;
+    /** A page of runs, newest first, without their snapshots (up to ~2 MB each: read one with `get`). */
+    list(workspaceId: string, filter: RunFilter): Promise<Page<RunSummary>>;
     /** Runs of the contact that are not ended (running or waiting), oldest first. */
     listActiveForContact(workspaceId: string, contactId: string): Promise<RunRecord[]>;
     /**

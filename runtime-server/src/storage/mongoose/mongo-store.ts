@@ -27,6 +27,7 @@ import type {
   RetentionPolicy,
   RunFilter,
   RunRecord,
+  RunSummary,
   StepCommit,
   StepLogEntry,
   StoragePort,
@@ -186,7 +187,8 @@ function toFlow<D extends Omit<FlowDoc, 'draft'>>(d: D) {
 }
 const toFlowVersion = (d: FlowVersionDoc): FlowVersionRecord => strip(d);
 const toContact = (d: ContactDoc): ContactRecord => ({ id: d._id, ...strip(d) });
-function toRun(d: RunDoc): RunRecord {
+/** A run document as a RunRecord, or, read without its snapshot, as a RunSummary. */
+function toRun<D extends Omit<RunDoc, 'snapshot'>>(d: D) {
   const { logsPruned: _pruned, ...rest } = strip(d);
   return { id: d._id, ...rest };
 }
@@ -597,13 +599,16 @@ class MongoStoreImpl implements MongoStore {
       }),
   };
 
-  private async listRuns(workspaceId: string, filter: RunFilter): Promise<Page<RunRecord>> {
+  private async listRuns(workspaceId: string, filter: RunFilter): Promise<Page<RunSummary>> {
     const limit = pageSize(filter.limit);
     const query: Record<string, unknown> = { workspaceId, ...afterCursor(filter.cursor) };
     if (filter.flowId !== undefined) query.flowId = filter.flowId;
     if (filter.contactId !== undefined) query.contactId = filter.contactId;
     if (filter.status !== undefined) query.status = filter.status;
-    const docs = await this.#m.Run.find(query).sort({ createdAt: -1, _id: -1 }).limit(limit + 1).lean<RunDoc[]>();
+    const docs = await this.#m.Run.find(query, { snapshot: 0 })
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(limit + 1)
+      .lean<Array<Omit<RunDoc, 'snapshot'>>>();
     return page(docs.map(toRun), limit);
   }
 

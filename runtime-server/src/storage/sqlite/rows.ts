@@ -8,6 +8,7 @@ import type {
   FlowSummary,
   FlowVersionRecord,
   FlowVersionSummary,
+  RunSummary,
   JournalEntry,
   JournalKind,
   JournalStatus,
@@ -209,8 +210,10 @@ export const toContact = (row: ContactRow): ContactRecord => ({
   updatedAt: row.updated_at,
 });
 
-export function toRun(row: RunRow): RunRecord {
-  const record: RunRecord = {
+export const toRun = (row: RunRow): RunRecord => ({ ...toRunSummary(row), snapshot: JSON.parse(row.snapshot) as RunSnapshot });
+
+export function toRunSummary(row: Omit<RunRow, 'snapshot'>): RunSummary {
+  const record: RunSummary = {
     id: row.id,
     workspaceId: row.workspace_id,
     flowId: row.flow_id,
@@ -218,7 +221,6 @@ export function toRun(row: RunRow): RunRecord {
     contactId: row.contact_id,
     triggerId: row.trigger_id,
     status: row.status as StoredRunStatus,
-    snapshot: JSON.parse(row.snapshot) as RunSnapshot,
     stepCount: row.step_count,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

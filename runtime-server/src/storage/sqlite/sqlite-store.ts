@@ -25,6 +25,7 @@ import type {
   RetentionPolicy,
   RunFilter,
   RunRecord,
+  RunSummary,
   StepCommit,
   StoragePort,
   StoredRunStatus,
@@ -45,6 +46,7 @@ import {
   toMessage,
   toOutbox,
   toRun,
+  toRunSummary,
   toStepLog,
   toWorkspace,
   type JournalRow,
@@ -241,7 +243,7 @@ const jsonOrNull = (value: unknown): string | null => (value === undefined ? nul
 class SqliteStoreImpl implements SqliteStore {
   readonly kind = 'sqlite' as const;
   #q: Statements | undefined;
-  readonly #runLists = new Map<string, Database.Statement<unknown[], RunRow>>();
+  readonly #runLists = new Map<string, Database.Statement<unknown[], Omit<RunRow, 'snapshot'>>>();
   readonly #appends: GroupCommit<NewJournalEntry, { inserted: boolean; entry: JournalEntry }>;
   readonly #completions: GroupCommit<Completion, ConversationMessage | undefined>;
 
@@ -621,16 +623,16 @@ class SqliteStoreImpl implements SqliteStore {
       }),
   };
 
-  private listRuns(workspaceId: string, filter: RunFilter): Page<RunRecord> {
+  private listRuns(workspaceId: string, filter: RunFilter): Page<RunSummary> {
     const limit = pageSize(filter.limit);
     const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor);
     const { sql, params } = runPageQuery(workspaceId, filter, after, limit + 1);
     let statement = this.#runLists.get(sql);
     if (!statement) {
-      statement = this.db.prepare<unknown[], RunRow>(sql);
+      statement = this.db.prepare<unknown[], Omit<RunRow, 'snapshot'>>(sql);
       this.#runLists.set(sql, statement);
     }
-    return page(statement.all(...params).map(toRun), limit);
+    return page(statement.all(...params).map(toRunSummary), limit);
   }
 
   /**

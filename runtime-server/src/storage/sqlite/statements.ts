@@ -39,6 +39,10 @@ export function prepareClaimOutboxOfTypes(db: Db, typeCount: number): Database.S
   );
 }
 
+/** Every column of runs but the snapshot. */
+const RUN_SUMMARY_COLUMNS =
+  'id, workspace_id, flow_id, flow_version, contact_id, trigger_id, channel, status, waiting, step_count, error, failed_node_id, created_at, updated_at, ended_at, logs_pruned';
+
 /**
  * The query of a page of runs for the filters given (equality on each, then before the cursor),
  * newest first: its SQL, which depends only on which filters are set, and its parameters. Every
@@ -61,7 +65,7 @@ export function runPageQuery(
   params.push(limit);
   // A contact's runs are few: read them all rather than a flow's or a status's, which may be many.
   const from = filter.contactId === undefined ? 'runs' : 'runs INDEXED BY runs_by_contact';
-  return { sql: `SELECT * FROM ${from} WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC ${limitBy()}`, params };
+  return { sql: `SELECT ${RUN_SUMMARY_COLUMNS} FROM ${from} WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC ${limitBy()}`, params };
 }
 
 /**
