@@ -1,7 +1,6 @@
 import type { FlowDefinition, FlowTrigger, InboundMessage, JsonObject } from '@convoflow/engine';
 import { foldText, keywordMatches, triggerMatches, type TriggerOccasion } from '../src/triggers/match-triggers.js';
-import { TriggerIndex, type TriggerMatch } from '../src/triggers/trigger-index.js';
-import type { FlowVersionRecord } from '../src/storage/storage-port.js';
+import { TriggerIndex, type ActiveVersion, type TriggerMatch } from '../src/triggers/trigger-index.js';
 
 const message = (text: string, channel: InboundMessage['channel'] = 'whatsapp'): InboundMessage => ({
   id: 'm1',
@@ -11,22 +10,13 @@ const message = (text: string, channel: InboundMessage['channel'] = 'whatsapp'):
   sentAt: 0,
 });
 
-function version(flowId: string, triggers: FlowDefinition['triggers']): FlowVersionRecord {
+function version(flowId: string, triggers: FlowDefinition['triggers']): ActiveVersion {
   return {
     workspaceId: 'ws',
     flowId,
     version: 1,
-    publishedAt: 0,
-    publishedBy: 'test',
-    definition: {
-      id: flowId,
-      name: flowId,
-      triggers,
-      nodes: [],
-      edges: [],
-      variables: [],
-      settings: { channels: ['whatsapp'], defaultReplyTimeout: 'PT1H', honourInterruptKeywords: true, onWaitingRunExpired: 'resume' },
-    },
+    triggers,
+    settings: { channels: ['whatsapp'], defaultReplyTimeout: 'PT1H', honourInterruptKeywords: true, onWaitingRunExpired: 'resume' },
   };
 }
 
@@ -78,7 +68,7 @@ describe('keyword matching', () => {
 });
 
 describe('TriggerIndex', () => {
-  const matchTriggers = (versions: FlowVersionRecord[], occasion: TriggerOccasion) => new TriggerIndex(versions).match(occasion);
+  const matchTriggers = (versions: ActiveVersion[], occasion: TriggerOccasion) => new TriggerIndex(versions).match(occasion);
 
   const keyword = version('menu', [{ id: 'k', type: 'keyword', params: { keywords: ['menu'], match: 'exact' } }]);
   const anyMessage = version('catch-all', [{ id: 'a', type: 'message.received', params: {} }]);
@@ -118,10 +108,10 @@ describe('TriggerIndex', () => {
  * What the index must answer: every trigger of every flow tried in order, the first that fires
  * per flow, keyword triggers winning over catch-all ones.
  */
-function tryingEveryTrigger(versions: FlowVersionRecord[], occasion: TriggerOccasion): TriggerMatch[] {
+function tryingEveryTrigger(versions: ActiveVersion[], occasion: TriggerOccasion): TriggerMatch[] {
   const matches: TriggerMatch[] = [];
   for (const v of versions) {
-    const trigger = v.definition.triggers.find((t) => triggerMatches(t, occasion, v.flowId));
+    const trigger = v.triggers.find((t) => triggerMatches(t, occasion, v.flowId));
     if (trigger) matches.push({ version: v, trigger });
   }
   return matches.some((m) => m.trigger.type === 'keyword') ? matches.filter((m) => m.trigger.type === 'keyword') : matches;

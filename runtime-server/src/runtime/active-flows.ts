@@ -1,6 +1,6 @@
-import type { ActiveVersionId, FlowVersionRecord, StoragePort } from '../storage/storage-port.js';
+import type { ActiveVersionId, StoragePort } from '../storage/storage-port.js';
 import { ExpiringCache } from '../support/expiring-cache.js';
-import { TriggerIndex } from '../triggers/trigger-index.js';
+import { activeVersionOf, TriggerIndex, type ActiveVersion } from '../triggers/trigger-index.js';
 
 /**
  * The active flow versions of each workspace, indexed by their triggers, as the trigger router
@@ -33,7 +33,7 @@ export class ActiveFlows {
   }
 
   async #load(workspaceId: string): Promise<TriggerIndex> {
-    return new TriggerIndex(await this.store.flows.listActive(workspaceId));
+    return new TriggerIndex((await this.store.flows.listActive(workspaceId)).map(activeVersionOf));
   }
 
   async #refresh(workspaceId: string, expired: TriggerIndex): Promise<TriggerIndex> {
@@ -43,9 +43,11 @@ export class ActiveFlows {
       return expired;
     }
     const known = new Map(versions.map((v) => [versionKey(v), v]));
-    const current: FlowVersionRecord[] = [];
+    const current: ActiveVersion[] = [];
     for (const id of ids) {
-      const version = known.get(versionKey(id)) ?? (await this.store.flows.getVersion(workspaceId, id.flowId, id.version));
+      const seen = known.get(versionKey(id));
+      const record = seen ? undefined : await this.store.flows.getVersion(workspaceId, id.flowId, id.version);
+      const version = seen ?? (record && activeVersionOf(record));
       if (version) current.push(version);
     }
     return new TriggerIndex(current);

@@ -398,7 +398,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       const p = timer.payload as { workspaceId: string; flowId: string; triggerId: string };
       const { versions } = await activeFlows.triggers(p.workspaceId);
       const stillScheduled = versions.some(
-        (v) => v.flowId === p.flowId && v.definition.triggers.some((t) => t.id === p.triggerId && t.type === 'schedule'),
+        (v) => v.flowId === p.flowId && v.triggers.some((t) => t.id === p.triggerId && t.type === 'schedule'),
       );
       if (!stillScheduled) {
         // The flow was unpublished or its trigger removed since this cron was registered.

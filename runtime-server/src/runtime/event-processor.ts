@@ -32,7 +32,7 @@ import type { ActiveFlows } from './active-flows.js';
 import { asPayload } from './journal-payloads.js';
 import { deriveRunId } from './ids.js';
 import { foldText, type TriggerOccasion } from '../triggers/match-triggers.js';
-import type { TriggerMatch } from '../triggers/trigger-index.js';
+import type { ActiveVersion, TriggerMatch } from '../triggers/trigger-index.js';
 
 /** Everything the processor needs; it holds no state of its own between entries. */
 export interface EventProcessorDeps {
@@ -195,7 +195,7 @@ export class EventProcessor {
 
     if (waiting) {
       const restart = matches.find(
-        (m) => m.version.flowId === waiting.flowId && m.version.definition.settings.onWaitingRunExpired === 'restart',
+        (m) => m.version.flowId === waiting.flowId && m.version.settings.onWaitingRunExpired === 'restart',
       );
       if (!restart) {
         return this.stepRun(waiting, messageReceived(p.message, this.deps.now()), entry, lease, true);
@@ -251,7 +251,7 @@ export class EventProcessor {
   private async startRun(
     entry: JournalEntry,
     lease: EntryContext,
-    version: FlowVersionRecord,
+    version: ActiveVersion,
     triggerId: string,
     contact: ContactRecord,
     trigger: JsonObject,
@@ -262,7 +262,7 @@ export class EventProcessor {
     const { store, now } = this.deps;
     const runId = deriveRunId(entry.id, version.flowId, triggerId);
     if (await store.runs.get(entry.workspaceId, runId)) return false;
-    const compiled = await this.deps.flows.get(version.workspaceId, version.flowId, version.version, version);
+    const compiled = await this.deps.flows.get(version.workspaceId, version.flowId, version.version);
     const at = now();
     const result = start(compiled, {
       runId,

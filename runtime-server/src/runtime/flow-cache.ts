@@ -28,11 +28,8 @@ export class FlowCache {
     private readonly maxNodes = DEFAULT_COMPILED_FLOW_NODES,
   ) {}
 
-  /**
-   * The compiled machine of a version, compiling it on first use. Pass the version's `record` when
-   * it is at hand (a trigger match has it), which saves reading it from the store.
-   */
-  async get(workspaceId: string, flowId: string, version: number, record?: FlowVersionRecord): Promise<Compiled> {
+  /** The compiled machine of a version, reading and compiling it on first use. */
+  async get(workspaceId: string, flowId: string, version: number): Promise<Compiled> {
     const key = `${workspaceId}/${flowId}@${version}`;
     const hit = this.compiled.get(key);
     if (hit) {
@@ -41,7 +38,7 @@ export class FlowCache {
       this.compiled.set(key, hit);
       return hit.machine;
     }
-    const source = record ?? (await this.store.flows.getVersion(workspaceId, flowId, version));
+    const source = await this.store.flows.getVersion(workspaceId, flowId, version);
     if (!source) throw new Error(`Flow ${flowId} has no published version ${version}`);
     const compiledMeanwhile = this.compiled.get(key);
     if (compiledMeanwhile) return compiledMeanwhile.machine;

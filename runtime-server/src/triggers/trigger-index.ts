@@ -1,10 +1,31 @@
-import type { FlowTrigger, InboundMessage } from '@convoflow/engine';
+import type { FlowDefinition, FlowTrigger, InboundMessage } from '@convoflow/engine';
 import type { FlowVersionRecord } from '../storage/storage-port.js';
 import { channelAllowed, exactKeywordKey, strings, triggerMatches, type TriggerOccasion } from './match-triggers.js';
 
+/**
+ * An active flow version as the trigger router keeps it: its triggers and settings, not its nodes.
+ * Kept for every workspace with traffic, so a server with many workspaces does not hold every
+ * flow's definition (the compiled flows in use are bounded apart, in FlowCache).
+ */
+export interface ActiveVersion {
+  workspaceId: string;
+  flowId: string;
+  version: number;
+  triggers: FlowDefinition['triggers'];
+  settings: FlowDefinition['settings'];
+}
+
+export const activeVersionOf = ({ workspaceId, flowId, version, definition }: FlowVersionRecord): ActiveVersion => ({
+  workspaceId,
+  flowId,
+  version,
+  triggers: definition.triggers,
+  settings: definition.settings,
+});
+
 /** A published flow version and the trigger of it that fires. */
 export interface TriggerMatch {
-  version: FlowVersionRecord;
+  version: ActiveVersion;
   trigger: FlowTrigger;
 }
 
@@ -32,9 +53,9 @@ export class TriggerIndex {
   /** Message triggers that must be tried on each message: contains, regex, message.received. */
   readonly #tried: Indexed[] = [];
 
-  constructor(readonly versions: readonly FlowVersionRecord[]) {
+  constructor(readonly versions: readonly ActiveVersion[]) {
     versions.forEach((version, flow) => {
-      version.definition.triggers.forEach((trigger, order) => {
+      version.triggers.forEach((trigger, order) => {
         const entry = { flow, order, trigger };
         if (trigger.type === 'message.received') this.#tried.push(entry);
         if (trigger.type !== 'keyword') return;
@@ -85,14 +106,14 @@ export class TriggerIndex {
     return folded ? [...folded, ...cased] : cased;
   }
 
-  #version = (entry: Indexed): FlowVersionRecord => this.versions[entry.flow] as FlowVersionRecord;
+  #version = (entry: Indexed): ActiveVersion => this.versions[entry.flow] as ActiveVersion;
   #flowId = (entry: Indexed): string => this.#version(entry).flowId;
 
   /** Events other than messages are rare: every flow is tried. */
   #tryEach(occasion: TriggerOccasion): TriggerMatch[] {
     const matches: TriggerMatch[] = [];
     for (const version of this.versions) {
-      const trigger = version.definition.triggers.find((t) => triggerMatches(t, occasion, version.flowId));
+      const trigger = version.triggers.find((t) => triggerMatches(t, occasion, version.flowId));
       if (trigger) matches.push({ version, trigger });
     }
     return matches;
