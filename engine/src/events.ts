@@ -12,6 +12,7 @@ export const EVENT = {
   nodeCompleted: 'node.completed',
   nodeFailed: 'node.failed',
   runCancelled: 'run.cancelled',
+  runAborted: 'run.aborted',
 } as const;
 
 export interface MessageReceivedEvent {
@@ -52,12 +53,20 @@ export interface RunCancelledEvent {
 }
 
 /** Every event a run can receive after it started. */
+/** The runtime ends the run as failed, with `error`: it went past a limit the runtime enforces. */
+export interface RunAbortedEvent {
+  type: typeof EVENT.runAborted;
+  at: number;
+  error: { code: string; message: string };
+}
+
 export type FlowEvent =
   | MessageReceivedEvent
   | TimerFiredEvent
   | NodeCompletedEvent
   | NodeFailedEvent
-  | RunCancelledEvent;
+  | RunCancelledEvent
+  | RunAbortedEvent;
 
 /** Builds a `message.received` event. */
 export const messageReceived = (message: InboundMessage, at: number): MessageReceivedEvent => ({
@@ -82,3 +91,4 @@ export const runCancelled = (reason: string, at: number): RunCancelledEvent => (
   at,
   reason,
 });
+export const runAborted = (error: RunAbortedEvent['error'], at: number): RunAbortedEvent => ({ type: EVENT.runAborted, at, error });

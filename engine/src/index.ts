@@ -35,7 +35,7 @@ export type {
   NodeFailedEvent,
   RunCancelledEvent,
 } from './events.js';
-export { EVENT, messageReceived, timerFired, nodeCompleted, nodeFailed, runCancelled } from './events.js';
+export { EVENT, messageReceived, timerFired, nodeCompleted, nodeFailed, runCancelled, runAborted } from './events.js';
 export type { Effect, EffectRequest } from './effects.js';
 export { idempotencyKey } from './effects.js';
 export type {

@@ -16,6 +16,13 @@ export const RUN_LIMITS = {
    * about 2 MB, the size of the largest state Temporal stores for a workflow in one piece.
    */
   maxStateChars: 2_000_000,
+  /**
+   * The most steps (events handled) a run may take; the runtime fails it with TOO_MANY_STEPS
+   * after that. A loop through an action or a delay is valid and ends only when its flow says so:
+   * one that never does would call its remote for ever. Temporal's bound on a workflow's history
+   * is of the same size (51,200 events).
+   */
+  maxSteps: 50_000,
 } as const;
 
 /** `n` with thousands separators, as limits are quoted in messages. */

@@ -7,6 +7,7 @@ import {
   nodeFailed,
   timerFired,
   runCancelled,
+  runAborted,
   RUN_LIMITS,
 } from '../src/index.js';
 import type { Effect, FlowDefinition, FlowEvent, InboundMessage, RunInput, StepResult } from '../src/index.js';
@@ -438,6 +439,17 @@ describe('start and step: replies, timeouts and cancellation', () => {
       expect(after.ignored).toBe(true);
       expect(after.outcome).toBe('cancelled');
     }
+  });
+
+  it('should end a run as failed, with the error it is given, on run.aborted, cancelling its timers', () => {
+    const { compiled, sent } = asked();
+    const error = { code: 'TOO_MANY_STEPS', message: 'the run took 50,000 steps' };
+    const aborted = step(compiled, sent.snapshot, runAborted(error, T0 + 50));
+    expect(aborted.status).toBe('failed');
+    expect(aborted.outcome).toBe('failed');
+    expect(aborted.error).toEqual(error);
+    expect(aborted.effects).toEqual([{ type: 'cancelTimer', seq: 3, nodeId: 'ask', timerId: 'ask:timeout:2' }]);
+    expect(step(compiled, aborted.snapshot, reply('hi')).ignored).toBe(true);
   });
 
   it('should not let a timer of an earlier visit fire into a later visit of the same node', () => {

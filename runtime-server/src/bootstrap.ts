@@ -128,6 +128,7 @@ export async function bootstrap(
     leaseMs: config.leaseMs,
     effectLanes: defaultEffectLanes(config.effectSlots),
     compiledFlowNodes: config.compiledFlowNodes,
+    maxRunSteps: config.maxRunSteps,
     log: (level, message, data) => logger[level](data ?? {}, message),
     hooks: {
       onRunEnded: (run) => runsEnded.inc({ status: run.status }),

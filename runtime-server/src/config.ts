@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { RUN_LIMITS } from '@convoflow/engine';
 import type { DefaultLaneName } from './runtime/effect-executor.js';
 import { DEFAULT_COMPILED_FLOW_NODES } from './runtime/flow-cache.js';
 
@@ -36,6 +37,8 @@ export interface ServerConfig {
   effectSlots: Record<DefaultLaneName, number>;
   /** How many nodes the compiled flow versions kept in memory may have together. */
   compiledFlowNodes: number;
+  /** Steps a run may take before it is failed with TOO_MANY_STEPS. */
+  maxRunSteps: number;
 }
 
 /** A setting that is present but wrong: names the variable and what it should be. */
@@ -99,5 +102,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       node_calls: int(env, 'EFFECT_SLOTS_NODE_CALLS', 16, 1),
     },
     compiledFlowNodes: int(env, 'COMPILED_FLOW_NODES', DEFAULT_COMPILED_FLOW_NODES, 1),
+    maxRunSteps: int(env, 'RUN_MAX_STEPS', RUN_LIMITS.maxSteps, 1),
   };
 }

@@ -51,6 +51,7 @@ export type { Runtime, RuntimeOptions } from './runtime/create-runtime.js';
 export { DEFAULT_EFFECT_LANES, defaultEffectLanes } from './runtime/effect-executor.js';
 export type { DefaultLaneName, EffectLane, EffectType } from './runtime/effect-executor.js';
 export type { RuntimePort, Accepted, SimulatorOutbound } from './runtime/runtime-port.js';
+export { TOO_MANY_STEPS } from './runtime/runtime-port.js';
 
 // Storage
 export { createStore, DEFAULT_SQLITE_FILE } from './storage/create-store.js';

@@ -9,6 +9,7 @@ describe('readConfig', () => {
     expect(config.effectSlots).toEqual({ timers: 16, sends: 16, node_calls: 16 });
     expect(config.sqliteBusyTimeoutMs).toBe(500);
     expect(config.compiledFlowNodes).toBe(30_000);
+    expect(config.maxRunSteps).toBe(50_000);
     expect(config.retention).toEqual({
       stepLogMs: 30 * DAY,
       journalMs: 7 * DAY,
@@ -28,7 +29,9 @@ describe('readConfig', () => {
       EFFECT_SLOTS_NODE_CALLS: '64',
       EFFECT_SLOTS_SENDS: '4',
       COMPILED_FLOW_NODES: '100000',
+      RUN_MAX_STEPS: '200000',
     });
+    expect(config.maxRunSteps).toBe(200_000);
     expect(config.compiledFlowNodes).toBe(100_000);
     expect(config.shutdownGraceMs).toBe(0);
     expect(config.effectSlots).toEqual({ timers: 16, sends: 4, node_calls: 64 });
@@ -47,6 +50,7 @@ describe('readConfig', () => {
     ['EFFECT_SLOTS_TIMERS', '0'],
     ['EFFECT_SLOTS_NODE_CALLS', 'many'],
     ['COMPILED_FLOW_NODES', '0'],
+    ['RUN_MAX_STEPS', '-1'],
   ])('should refuse %s=%s naming the variable', (name, value) => {
     expect(() => readConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => readConfig({ [name]: value })).toThrow(new RegExp(`^${name}: expected an integer >= \\d+, got "${value}"$`));

@@ -57,3 +57,44 @@ describe('a run that grows its state without end', () => {
     expect(env.takeProblems().filter((p) => p.startsWith('error'))).toEqual([]);
   });
 });
+
+describe('a run that loops without end', () => {
+  let looping: ApiEnv;
+  let l: Harness;
+  beforeAll(async () => {
+    looping = await startApiEnv({ runtime: { maxRunSteps: 10 } });
+    l = await looping.harness();
+  });
+  afterAll(() => looping.dispose());
+
+  /** Waits 50 ms, then jumps back to wait again: valid (its loop waits), and never ends. */
+  const spinning: FlowDefinition = {
+    ...doubling,
+    id: 'spinning',
+    name: 'Waits for ever',
+    triggers: [{ id: 'k', type: 'keyword', params: { keywords: ['spin'], match: 'exact' } }],
+    nodes: doubling.nodes.filter((n) => n.id === 'pause' || n.id === 'again').map((n) => (n.id === 'again' ? { ...n, params: { target: 'pause' } } : n)),
+    edges: [{ id: 'e3', source: 'pause', sourceOutput: 'done', target: 'again' }],
+    variables: [],
+  };
+
+  it('should fail once it has taken every step a run may, and refuse a retry', async () => {
+    await l.publish(spinning);
+    await request(l.app).post('/api/simulator/messages').set(l.auth()).send({ contact: 'spinner', text: 'spin' }).expect(202);
+    let runId = '';
+    await waitFor(async () => {
+      const [run] = await l.runs();
+      runId = run?.id ?? '';
+      return run?.status === 'failed';
+    }, 10_000);
+    const detail = await request(l.app).get(`/api/runs/${runId}`).set(l.auth()).expect(200);
+    expect(detail.body.run.error).toEqual({
+      code: 'TOO_MANY_STEPS',
+      message: 'the run took 10 steps, and a run may take 10: its flow seems to loop without end',
+    });
+    expect(detail.body.run.stepCount).toBe(11);
+    const retry = await request(l.app).post(`/api/runs/${runId}/retry`).set(l.auth()).expect(409);
+    expect(retry.body.type).toMatch(/run-too-long$/);
+    expect(looping.takeProblems().filter((p) => p.startsWith('error'))).toEqual([]);
+  });
+});

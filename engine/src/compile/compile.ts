@@ -2,7 +2,7 @@ import { createMachine, enqueueActions } from 'xstate';
 import type { AnyStateMachine, EventObject } from 'xstate';
 import type { FlowDefinition } from '../flow/types.js';
 import type { Catalogue, NodeDefinition } from '../catalogue/types.js';
-import type { FlowEvent } from '../events.js';
+import type { FlowEvent, RunAbortedEvent } from '../events.js';
 import { EVENT } from '../events.js';
 import type { RunInput } from '../run.js';
 import { parseIsoDuration } from '../internal/iso-duration.js';
@@ -167,11 +167,15 @@ function emit(enqueue: ActionArgs['enqueue'], d: Draft): void {
   if (d.contactChanges) enqueue({ type: ACTION.contact, params: d.contactChanges });
 }
 
-/** Hands an event to the wait node the run rests in; cancels the run on `run.cancelled`. */
+/**
+ * Hands an event to the wait node the run rests in; ends the run on `run.cancelled` (cancelled)
+ * and `run.aborted` (failed, with the event's error).
+ */
 function dispatch(graph: RunGraph, context: RunContext, event: EventObject): Draft | undefined {
-  if (event.type === EVENT.runCancelled) {
+  if (event.type === EVENT.runCancelled || event.type === EVENT.runAborted) {
     const d = cancelRun(context, (event as FlowEvent).at);
-    d.next = FINAL.cancelled;
+    if (event.type === EVENT.runAborted) d.error = (event as RunAbortedEvent).error;
+    d.next = event.type === EVENT.runAborted ? FINAL.failed : FINAL.cancelled;
     return d;
   }
   const nodeId = context.wait?.nodeId;

@@ -4,6 +4,7 @@ import { defineRoute, type RouteSpec } from '../http/route.js';
 import type { RunFilter, RunRecord, StoredRunStatus } from '../storage/storage-port.js';
 import type { ApiContext } from './context.js';
 import { runView, stepView } from './views.js';
+import { TOO_MANY_STEPS } from '../runtime/runtime-port.js';
 
 const tag = 'runs';
 const ENDED: readonly StoredRunStatus[] = ['done', 'failed', 'cancelled'];
@@ -117,11 +118,15 @@ export function runRoutes(ctx: ApiContext): RouteSpec[] {
       permission: 'runs:manage',
       responses: {
         200: { description: 'The run after the retry step', schema: 'Run' },
-        409: { description: 'The run has not failed', schema: 'Problem' },
+        409: { description: 'The run has not failed, or failed for taking every step a run may', schema: 'Problem' },
       },
       handle: async ({ auth, params }) => {
         const run = await requireRun(ctx, auth.workspaceId, params.id);
         if (run.status !== 'failed') throw new HttpProblem(409, 'run-not-failed', `Only failed runs can be retried; run ${run.id} is ${run.status}.`);
+        if (run.error?.code === TOO_MANY_STEPS) {
+          // Its step count stays: a retry would fail again at its first step.
+          throw new HttpProblem(409, 'run-too-long', `Run ${run.id} took every step a run may (${run.error.message}); it cannot be retried. Start a new run.`);
+        }
         const after = await runtime.retryRun(auth.workspaceId, run.id);
         return { status: 200, body: runView(after) };
       },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { Catalogue, InboundMessage, JsonObject } from '@convoflow/engine';
+import { RUN_LIMITS, type Catalogue, type InboundMessage, type JsonObject } from '@convoflow/engine';
 import type { ChannelRegistry } from '../channels/channel-port.js';
 import type { Scheduler } from '../scheduler/scheduler-port.js';
 import type {
@@ -49,6 +49,8 @@ export interface RuntimeOptions {
   effectLanes?: readonly EffectLane[];
   /** How many nodes the compiled flow versions kept in memory may have together (see FlowCache). */
   compiledFlowNodes?: number;
+  /** Steps a run may take before it is failed with TOO_MANY_STEPS; RUN_LIMITS.maxSteps unless given. */
+  maxRunSteps?: number;
   hooks?: {
     onRunEnded?(run: RunRecord): void;
     onEffect?(type: string, ok: boolean): void;
@@ -134,6 +136,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     channels: options.channels,
     owner,
     now,
+    maxRunSteps: options.maxRunSteps ?? RUN_LIMITS.maxSteps,
     ...(options.hooks?.onRunEnded ? { onRunEnded: options.hooks.onRunEnded } : {}),
     onEffectsQueued: (queued) => {
       for (const effect of queued) effectsQueued.add(effect.type);

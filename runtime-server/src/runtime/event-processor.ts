@@ -1,6 +1,9 @@
 import {
+  EVENT,
+  formatCount,
   idempotencyKey,
   retry,
+  runAborted,
   runCancelled,
   messageReceived,
   timerFired,
@@ -33,6 +36,7 @@ import { asPayload } from './journal-payloads.js';
 import { deriveRunId } from './ids.js';
 import { foldText, type TriggerOccasion } from '../triggers/match-triggers.js';
 import type { ActiveVersion, TriggerMatch } from '../triggers/trigger-index.js';
+import { TOO_MANY_STEPS } from './runtime-port.js';
 
 /** Everything the processor needs; it holds no state of its own between entries. */
 export interface EventProcessorDeps {
@@ -52,6 +56,8 @@ export interface EventProcessorDeps {
   onEffectsQueued?(effects: readonly Effect[]): void;
   /** A send recorded with its step landed. */
   onRecordedSend?(message: Omit<ConversationMessage, 'seq'>, to: ContactChannelIdentity): void;
+  /** Steps a run may take before it is failed with TOO_MANY_STEPS (RUN_LIMITS.maxSteps). */
+  maxRunSteps: number;
 }
 
 /**
@@ -302,10 +308,23 @@ export class EventProcessor {
   ): Promise<boolean> {
     if (ENDED.has(run.status)) return false;
     const compiled = await this.deps.flows.get(run.workspaceId, run.flowId, run.flowVersion);
-    const result = step(compiled, run.snapshot, event);
+    const stepped = (event.type === EVENT.runCancelled ? undefined : this.overLimit(run)) ?? event;
+    const result = step(compiled, run.snapshot, stepped);
     if (result.ignored) return false;
-    await this.commit(run, false, result, event.type, consumesEntry ? entry : undefined, lease);
+    await this.commit(run, false, result, stepped.type, consumesEntry ? entry : undefined, lease);
     return consumesEntry && entry !== undefined;
+  }
+
+  /**
+   * The event that ends a run which has taken every step a run may. A loop through an action or a
+   * delay is valid, and one that never ends would call its remote, or grow its step log, for
+   * ever: the run fails instead, its timers cancelled. Cancelling it is still a cancel.
+   */
+  private overLimit(run: RunRecord): FlowEvent | undefined {
+    const { maxRunSteps } = this.deps;
+    if (run.stepCount < maxRunSteps) return undefined;
+    const message = `the run took ${formatCount(run.stepCount)} steps, and a run may take ${formatCount(maxRunSteps)}: its flow seems to loop without end`;
+    return runAborted({ code: TOO_MANY_STEPS, message }, this.deps.now());
   }
 
   /** Re-enters the node a failed run failed in; a run that is not failed (any more) is left alone. */
