@@ -34,24 +34,29 @@ const doubling: FlowDefinition = {
   settings: { channels: ['simulator'], defaultReplyTimeout: 'PT1H', honourInterruptKeywords: true, onWaitingRunExpired: 'resume' },
 };
 
+/** Says `keyword` as a contact of its own and waits for the run it starts to fail: the run, as the API shows it. */
+async function failedRunOf(harness: Harness, keyword: string): Promise<{ id: string; error: unknown; stepCount: number }> {
+  await request(harness.app).post('/api/simulator/messages').set(harness.auth()).send({ contact: `${keyword}-contact`, text: keyword }).expect(202);
+  let runId = '';
+  await waitFor(async () => {
+    const [run] = await harness.runs();
+    runId = run?.id ?? '';
+    return run?.status === 'failed';
+  }, 10_000);
+  return (await request(harness.app).get(`/api/runs/${runId}`).set(harness.auth()).expect(200)).body.run;
+}
+
 describe('a run that grows its state without end', () => {
   it('should fail once a value would pass the limit, with its last state under it', async () => {
     await h.publish(doubling);
-    await request(h.app).post('/api/simulator/messages').set(h.auth()).send({ contact: 'grower', text: 'grow' }).expect(202);
     // 8 characters doubled 14 times is 131,072: past 100,000 on the 14th pass.
-    let runId = '';
-    await waitFor(async () => {
-      const [run] = await h.runs();
-      runId = run?.id ?? '';
-      return run?.status === 'failed';
-    }, 10_000);
-    const detail = await request(h.app).get(`/api/runs/${runId}`).set(h.auth()).expect(200);
-    expect(detail.body.run.error).toEqual({
+    const run = await failedRunOf(h, 'grow');
+    expect(run.error).toEqual({
       code: 'TEMPLATE_ERROR',
       message: 'Node "double" failed: the template renders to more than 100,000 characters',
       nodeId: 'double',
     });
-    const stored = await env.store.runs.get(h.ws, runId);
+    const stored = await env.store.runs.get(h.ws, run.id);
     const x = (stored?.snapshot as { context: { vars: { x: string } } }).context.vars.x;
     expect(x).toHaveLength(65_536);
     expect(env.takeProblems().filter((p) => p.startsWith('error'))).toEqual([]);
@@ -80,20 +85,13 @@ describe('a run that loops without end', () => {
 
   it('should fail once it has taken every step a run may, and refuse a retry', async () => {
     await l.publish(spinning);
-    await request(l.app).post('/api/simulator/messages').set(l.auth()).send({ contact: 'spinner', text: 'spin' }).expect(202);
-    let runId = '';
-    await waitFor(async () => {
-      const [run] = await l.runs();
-      runId = run?.id ?? '';
-      return run?.status === 'failed';
-    }, 10_000);
-    const detail = await request(l.app).get(`/api/runs/${runId}`).set(l.auth()).expect(200);
-    expect(detail.body.run.error).toEqual({
+    const run = await failedRunOf(l, 'spin');
+    expect(run.error).toEqual({
       code: 'TOO_MANY_STEPS',
       message: 'the run took 10 steps, and a run may take 10: its flow seems to loop without end',
     });
-    expect(detail.body.run.stepCount).toBe(11);
-    const retry = await request(l.app).post(`/api/runs/${runId}/retry`).set(l.auth()).expect(409);
+    expect(run.stepCount).toBe(11);
+    const retry = await request(l.app).post(`/api/runs/${run.id}/retry`).set(l.auth()).expect(409);
     expect(retry.body.type).toMatch(/run-too-long$/);
     expect(looping.takeProblems().filter((p) => p.startsWith('error'))).toEqual([]);
   });
