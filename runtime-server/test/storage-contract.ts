@@ -582,6 +582,19 @@ export function describeStorageContract(
         expect(await store.journal.countPending()).toBe(3);
       });
 
+      // A bulk start of runs in one workspace must not hold up the replies of every other.
+      it('should let workspaces take turns at the pending entries', async () => {
+        for (let i = 0; i < 40; i++) await store.journal.append({ ...journalInput(`a${i}`, `A${i}`, i), workspaceId: 'ws-a' });
+        await store.journal.append({ ...journalInput('b1', 'B1', 40), workspaceId: 'ws-b' });
+        await store.journal.append({ ...journalInput('b2', 'B2', 41), workspaceId: 'ws-b' });
+        await store.journal.append({ ...journalInput('c1', 'C1', 42), workspaceId: 'ws-c' });
+        expect(ids(await store.journal.nextPending(4, 100)).sort()).toEqual(['a0', 'b1', 'c1', 'a1'].sort());
+        const many = await store.journal.nextPending(20, 100);
+        expect(many).toHaveLength(20);
+        expect(ids(many).filter((id) => !id.startsWith('a')).sort()).toEqual(['b1', 'b2', 'c1']);
+        expect(ids(many).filter((id) => id.startsWith('a'))).toEqual(Array.from({ length: 17 }, (_, i) => `a${i}`));
+      });
+
       it('should hand out the oldest pending entries of several keys at once, up to the limit per key', async () => {
         for (const [id, key] of [['a1', 'A'], ['b1', 'B'], ['a2', 'A'], ['a3', 'A'], ['c1', 'C'], ['b2', 'B']] as const) {
           await store.journal.append(journalInput(id, key, 1));

@@ -34,13 +34,13 @@ describe('sqlite store', () => {
     await store.journal.append(journalInput('c-0', 'c', 1_001));
     expect((await store.journal.nextPending(64, 5_000)).map((e) => e.id)).toEqual(['hot-0', 'b-0', 'c-0']);
     expect((await store.journal.nextPending(2, 5_000)).map((e) => e.id)).toEqual(['hot-0', 'b-0']);
-    // Once found in arrival order, no grouping of the whole backlog is needed.
-    const plan = store.db
-      .prepare(`EXPLAIN QUERY PLAN SELECT * FROM journal WHERE status = 'pending' ORDER BY seq LIMIT 8`)
-      .all()
-      .map((r) => (r as { detail: string }).detail)
-      .join('; ');
-    expect(plan).toContain('journal_pending_seq');
+    // Found in arrival order through an index, with no grouping of the whole backlog, and no sort.
+    const { pendingKeysOfWorkspace, pendingWorkspacesAfter } = prepareStatements(store.db);
+    const plan = (sql: string, ...params: unknown[]) =>
+      (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map((r) => r.detail).join('; ');
+    expect(plan(pendingKeysOfWorkspace.source, 'ws', 0, 8)).toMatch(/^SEARCH j USING COVERING INDEX journal_pending_by_workspace \(workspace_id=\?\)/);
+    expect(plan(pendingKeysOfWorkspace.source, 'ws', 0, 8)).not.toMatch(/TEMP B-TREE/);
+    expect(plan(pendingWorkspacesAfter.source, '', 8).match(/SEARCH journal USING COVERING INDEX journal_pending_by_workspace \(workspace_id>\?\)/g)).toHaveLength(2);
     await store.close();
   });
 
@@ -125,7 +125,7 @@ describe('sqlite store', () => {
     expect((await store.journal.append(journalInput('j1', 'k', 1))).inserted).toBe(true);
     expect(store.db.pragma('synchronous', { simple: true })).toBe(1);
     expect(store.walSyncs()).toBe(1);
-    expect(store.db.prepare('SELECT version FROM schema_migrations').pluck().all()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(store.db.prepare('SELECT version FROM schema_migrations').pluck().all()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     await store.close();
   });
 
@@ -177,6 +177,18 @@ describe('sqlite store', () => {
     ]);
     expect(plan(statements.listFlows.source, 'ws')).toEqual(['SEARCH flows USING COVERING INDEX flows_listed (workspace_id=?)']);
     expect(plan(statements.listActiveIdsIn.source, 'ws')).toEqual(['SEARCH flows USING COVERING INDEX flows_active_in_order (workspace_id=?)']);
+    await store.close();
+  });
+
+  it('should serve more workspaces than a tick takes in rotation', async () => {
+    const store = createSqliteStore({ file: ':memory:' });
+    await store.migrate();
+    for (const ws of ['w1', 'w2', 'w3', 'w4', 'w5']) {
+      for (const n of [1, 2]) await store.journal.append({ ...journalInput(`${ws}-${n}`, `${ws}-k${n}`, n), workspaceId: ws });
+    }
+    const ticks: string[][] = [];
+    for (let tick = 0; tick < 3; tick++) ticks.push((await store.journal.nextPending(2, 100)).map((e) => e.id).sort());
+    expect(ticks).toEqual([['w1-1', 'w2-1'], ['w3-1', 'w4-1'], ['w1-1', 'w5-1']]);
     await store.close();
   });
 

@@ -28,13 +28,13 @@ export interface MessageStored {
   seq?: number;
 }
 
+/** The error code of a run the runtime failed for taking every step a run may (RUN_LIMITS.maxSteps). */
+export const TOO_MANY_STEPS = 'TOO_MANY_STEPS';
+
 /**
  * What the HTTP layer asks of the durable runtime. Every `receive*`/`start*` resolves only once the
  * event is journaled, so the caller may acknowledge it (2xx) as soon as the promise resolves.
  */
-/** The error code of a run the runtime failed for taking every step a run may (RUN_LIMITS.maxSteps). */
-export const TOO_MANY_STEPS = 'TOO_MANY_STEPS';
-
 export interface RuntimePort {
   /** A message from a contact on a channel (webhook adapters and the simulator call this). */
   receiveMessage(

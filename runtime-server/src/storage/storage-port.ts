@@ -409,7 +409,10 @@ export interface StoragePort {
     append(entry: Omit<JournalEntry, 'seq' | 'status' | 'attempts'>): Promise<{ inserted: boolean; entry: JournalEntry }>;
     /**
      * Oldest pending entry of each ordering key whose lease (the lease named by the ordering key
-     * itself, see `leases`) is not live at `now`, oldest first.
+     * itself, see `leases`) is not live at `now`, oldest first. Workspaces take turns: when several
+     * have pending entries, each one's oldest head comes before any workspace's second, so a
+     * backlog in one workspace does not hold up another's. (With more such workspaces than
+     * `limit`, SQLite serves them in rotation from one call to the next.)
      */
     nextPending(limit: number, now: number): Promise<JournalEntry[]>;
     pendingForKey(orderingKey: string, limit: number): Promise<JournalEntry[]>;

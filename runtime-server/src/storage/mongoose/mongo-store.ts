@@ -704,8 +704,11 @@ class MongoStoreImpl implements MongoStore {
           { $lookup: { from: this.#m.Lease.collection.collectionName, localField: '_id', foreignField: '_id', as: 'lease' } },
           { $match: { lease: { $not: { $elemMatch: { until: { $gte: now } } } } } },
           { $replaceRoot: { newRoot: '$head' } },
-          { $sort: { seq: 1 } },
+          // Workspaces take turns: each one's oldest head, then each one's second, and so on.
+          { $setWindowFields: { partitionBy: '$workspaceId', sortBy: { seq: 1 }, output: { turn: { $documentNumber: {} } } } },
+          { $sort: { turn: 1, seq: 1 } },
           { $limit: limit },
+          { $unset: 'turn' },
         ]);
         return docs.map(toJournal);
       }),

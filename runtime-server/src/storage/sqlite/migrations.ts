@@ -238,6 +238,14 @@ CREATE INDEX messages_by_contact ON messages(workspace_id, contact_id, seq);
     sql: `CREATE INDEX flows_listed ON flows(workspace_id, created_at, id, name, revision, active_version, latest_version, updated_at, deleted_at)
       WHERE deleted_at IS NULL;`,
   },
+  {
+    version: 9,
+    name: 'pending journal entries by workspace',
+    // Workspaces take turns at the journal: a backlog in one must not hold up the others. Each is
+    // read in arrival order through this index, which takes over from journal_pending_seq.
+    sql: `CREATE INDEX journal_pending_by_workspace ON journal(workspace_id, seq, ordering_key) WHERE status = 'pending';
+      DROP INDEX journal_pending_seq;`,
+  },
 ];
 
 /**

@@ -144,6 +144,19 @@ const START_BUSY_TIMEOUT_MS = 30_000;
 /** Pending rows read in arrival order per head wanted, before falling back to a per-key lookup. */
 const HEAD_SCAN_FACTOR = 8;
 
+/** The first row of each ordering key among `rows` (in arrival order), up to `limit` of them. */
+function headsOf(rows: ReadonlyArray<{ seq: number; ordering_key: string }>, limit: number): number[] {
+  const heads: number[] = [];
+  const keys = new Set<string>();
+  for (const row of rows) {
+    if (keys.has(row.ordering_key)) continue;
+    keys.add(row.ordering_key);
+    heads.push(row.seq);
+    if (heads.length === limit) break;
+  }
+  return heads;
+}
+
 /** Pages freed per incremental-vacuum statement (4 MB at the default page size). */
 const VACUUM_CHUNK_PAGES = 1024;
 /** How often, and how far apart, `vacuum()` tries to truncate a WAL another checkpoint holds. */
@@ -647,26 +660,68 @@ class SqliteStoreImpl implements SqliteStore {
   }
 
   /**
-   * The oldest pending entry of up to `limit` unleased ordering keys, oldest first. Read in arrival
-   * order, where the first rows are the heads (a key's first row in that order is its oldest), so a
-   * tick costs the same whatever the backlog. When a few keys with deep backlogs fill the whole
-   * scan, every key's head is looked up instead (the cost grows with the backlog), so the other
-   * keys are not starved behind them.
+   * The oldest pending entry of up to `limit` unleased ordering keys, oldest first; when several
+   * workspaces have pending entries they take turns (`headsByTurns`). Each workspace is read as
+   * `headsIn` says, so a tick costs the same whatever the backlog.
    */
   private nextPending(limit: number, now: number): JournalRow[] {
     if (limit === 0) return [];
-    const scan = limit * HEAD_SCAN_FACTOR;
-    const rows = this.q.pendingKeysInArrivalOrder.all(now, scan);
-    const heads: number[] = [];
-    const keys = new Set<string>();
-    for (const row of rows) {
-      if (keys.has(row.ordering_key)) continue;
-      keys.add(row.ordering_key);
-      heads.push(row.seq);
-      if (heads.length === limit) break;
-    }
-    if (heads.length < limit && rows.length === scan) return this.q.nextPending.all(now, limit);
+    const workspaces = this.pendingWorkspaces(limit);
+    const heads = workspaces.length === 1 ? this.headsIn(workspaces[0] as string, limit, now) : this.headsByTurns(workspaces, limit, now);
     return heads.length === 0 ? [] : this.q.journalBySeqs.all(JSON.stringify(heads));
+  }
+
+  /** The workspace the last tick with several of them took its turns up to. */
+  #lastTurn = '';
+
+  /**
+   * Up to `limit` workspaces with pending entries: those after the last tick's, then from the
+   * first, so with more than `limit` of them every one has its turn within a few ticks.
+   */
+  private pendingWorkspaces(limit: number): string[] {
+    const after = this.q.pendingWorkspacesAfter.all(this.#lastTurn, limit).map((w) => w.id);
+    if (after.length === limit || this.#lastTurn === '') return after;
+    const from = this.q.pendingWorkspacesAfter.all('', limit - after.length).map((w) => w.id);
+    return [...after, ...from.filter((id) => !after.includes(id))];
+  }
+
+  /**
+   * Heads when several workspaces have pending entries: each workspace's oldest, then each one's
+   * second oldest, and so on (oldest first within a turn), so a backlog in one workspace (a bulk
+   * start of runs) never holds up the replies of another. Each workspace is read as the journal
+   * is when it is alone, for its share of `limit`.
+   */
+  private headsByTurns(workspaces: readonly string[], limit: number, now: number): number[] {
+    const share = Math.ceil(limit / workspaces.length);
+    const byWorkspace = new Map(workspaces.map((workspace) => [workspace, this.headsIn(workspace, share, now)]));
+    // A share some workspace did not need goes to those that had more.
+    let taken = 0;
+    for (const seqs of byWorkspace.values()) taken += seqs.length;
+    if (taken < limit) {
+      for (const [workspace, seqs] of byWorkspace) {
+        if (seqs.length === share) byWorkspace.set(workspace, this.headsIn(workspace, share + limit - taken, now));
+      }
+    }
+    this.#lastTurn = workspaces.at(-1) ?? '';
+    return [...byWorkspace.values()]
+      .flatMap((seqs) => seqs.map((seq, turn) => ({ seq, turn })))
+      .sort((a, b) => a.turn - b.turn || a.seq - b.seq)
+      .slice(0, limit)
+      .map((t) => t.seq);
+  }
+
+  /**
+   * The oldest pending entry of up to `limit` unleased keys of one workspace, oldest first. Read in
+   * arrival order, where the first rows are the heads (a key's first row in that order is its
+   * oldest). When a few keys with deep backlogs fill the whole scan, every key's head is looked up
+   * instead (the cost grows with the backlog), so the other keys are not starved behind them.
+   */
+  private headsIn(workspace: string, limit: number, now: number): number[] {
+    const scan = limit * HEAD_SCAN_FACTOR;
+    const rows = this.q.pendingKeysOfWorkspace.all(workspace, now, scan);
+    const heads = headsOf(rows, limit);
+    if (heads.length < limit && rows.length === scan) return this.q.pendingHeadsOfWorkspace.all(workspace, now, limit).map((r) => r.seq);
+    return heads;
   }
 
   /**

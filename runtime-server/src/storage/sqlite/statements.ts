@@ -224,21 +224,33 @@ export function prepareStatements(db: Db) {
     journalByDedupe: db.prepare<[string, string], JournalRow>(
       'SELECT * FROM journal WHERE workspace_id = ? AND dedupe_key = ?',
     ),
-    nextPending: db.prepare<[number, number], JournalRow>(
-      `SELECT j.* FROM (
-         SELECT MIN(seq) AS head FROM journal WHERE status = 'pending' GROUP BY ordering_key
-       ) h
-       JOIN journal j ON j.seq = h.head
-       WHERE NOT EXISTS (SELECT 1 FROM leases l WHERE l.key = j.ordering_key AND l.until >= ?)
-       ORDER BY j.seq
-       ${limitBy()}`,
+    /**
+     * Up to `limit` workspaces with pending entries, in id order after `after`: one index seek
+     * each (through journal_pending_by_workspace), however deep their backlogs.
+     */
+    pendingWorkspacesAfter: db.prepare<[string, number], { id: string }>(
+      `WITH RECURSIVE w(id) AS (
+         SELECT (SELECT MIN(workspace_id) FROM journal WHERE status = 'pending' AND workspace_id > ?)
+         UNION ALL
+         SELECT (SELECT MIN(workspace_id) FROM journal WHERE status = 'pending' AND workspace_id > w.id) FROM w WHERE w.id IS NOT NULL
+       )
+       SELECT id FROM w WHERE id IS NOT NULL ${limitBy()}`,
     ),
     /** Read from the covering index only: the full rows are fetched for the heads alone. */
-    pendingKeysInArrivalOrder: db.prepare<[number, number], { seq: number; ordering_key: string }>(
+    pendingKeysOfWorkspace: db.prepare<[string, number, number], { seq: number; ordering_key: string }>(
       `SELECT seq, ordering_key FROM journal j
-       WHERE status = 'pending'
+       WHERE status = 'pending' AND workspace_id = ?
          AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.key = j.ordering_key AND l.until >= ?)
        ORDER BY seq
+       ${limitBy()}`,
+    ),
+    /** Each unleased key's oldest pending entry in one workspace, as seqs: reads all its pending. */
+    pendingHeadsOfWorkspace: db.prepare<[string, number, number], { seq: number }>(
+      `SELECT h.head AS seq FROM (
+         SELECT MIN(seq) AS head, ordering_key FROM journal WHERE status = 'pending' AND workspace_id = ? GROUP BY ordering_key
+       ) h
+       WHERE NOT EXISTS (SELECT 1 FROM leases l WHERE l.key = h.ordering_key AND l.until >= ?)
+       ORDER BY h.head
        ${limitBy()}`,
     ),
     journalBySeqs: db.prepare<[string], JournalRow>(
