@@ -61,8 +61,11 @@ describe('ExpiringCache', () => {
     let reads = 0;
     const load = async (k: number) => (reads++, k);
     for (const k of [1, 2, 3, 4]) await cache.get(k, load);
-    // The fourth entry cleared the full cache: 1 is read again.
+    // The fourth entry took the place of the first loaded: 1 is read again, 3 and 4 are kept.
     await cache.get(1, load);
+    expect(reads).toBe(5);
+    await cache.get(3, load);
+    await cache.get(4, load);
     expect(reads).toBe(5);
   });
 });

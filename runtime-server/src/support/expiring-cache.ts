@@ -26,7 +26,14 @@ export class ExpiringCache<K, V> {
       this.#entries.delete(key);
       return undefined;
     }
-    if (this.#entries.size >= this.maxEntries) this.#entries.clear();
+    // Re-inserted, so the Map's order is the order of loading: the first entry is the stalest.
+    this.#entries.delete(key);
+    if (this.#entries.size >= this.maxEntries) {
+      // One goes, not all: clearing would make every key (every workspace of a large server)
+      // load in full again at once.
+      const stalest = this.#entries.keys().next();
+      if (!stalest.done) this.#entries.delete(stalest.value);
+    }
     this.#entries.set(key, { value, until: changes === this.#changes ? now + this.ttlMs : Number.NEGATIVE_INFINITY });
     return value;
   }
