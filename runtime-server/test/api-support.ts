@@ -142,7 +142,7 @@ export interface ApiEnv {
 export async function startApiEnv(
   options: {
     file?: string;
-    runtime?: Pick<RuntimeOptions, 'effectLanes' | 'leaseMs' | 'sendTimeoutMs' | 'maxRunSteps'>;
+    runtime?: Pick<RuntimeOptions, 'effectLanes' | 'leaseMs' | 'sendTimeoutMs' | 'nodeTimeoutMs' | 'maxRunSteps'>;
     catalogue?: Catalogue;
     /** Channel adapters besides the simulator. */
     channels?: ChannelAdapter[];

@@ -11,7 +11,8 @@ import { waitFor } from './support/wait-for.js';
  * done again within the test.
  */
 const LEASE_MS = 200;
-const SEND_TIMEOUT_MS = 300;
+/** How long sends and node calls are waited for. */
+const TIMEOUT_MS = 300;
 
 /** What the custom node returns next, by the keyword that started its run, and how often it ran. */
 const results = new Map<string, () => unknown>();
@@ -51,7 +52,7 @@ const afterLeases = () => new Promise((r) => setTimeout(r, LEASE_MS * 4));
 let env: ApiEnv;
 let h: Harness;
 beforeAll(async () => {
-  env = await startApiEnv({ catalogue: createCatalogue([...builtinNodes, custom]), channels: [telegram], runtime: { leaseMs: LEASE_MS, sendTimeoutMs: SEND_TIMEOUT_MS } });
+  env = await startApiEnv({ catalogue: createCatalogue([...builtinNodes, custom]), channels: [telegram], runtime: { leaseMs: LEASE_MS, sendTimeoutMs: TIMEOUT_MS, nodeTimeoutMs: TIMEOUT_MS } });
   h = await env.harness();
 });
 afterAll(() => env.dispose());
@@ -110,6 +111,14 @@ describe('what a custom node returns', () => {
     });
     expect(outcome.reply).toMatch(/^NODE_FAILED: remote said: no no .*… \(1,500,013 characters\)$/);
     expect(outcome.reply.length).toBeLessThan(2_100);
+  });
+
+  // Node code may ignore its signal: a call that never settles must not hold its slot for good.
+  it('should fail the node when its code does not finish in time, even if it ignores the signal', async () => {
+    const outcome = await runWith('stuck', () => new Promise(() => undefined));
+    expect(outcome.reply).toBe('NODE_FAILED: the node did not finish within 300 ms');
+    await afterLeases();
+    expect(calls.get('stuck')).toBe(1);
   });
 
   it('should keep what JSON keeps of a result: dates as text, undefined fields left out', async () => {

@@ -9,7 +9,7 @@ import {
   type JsonObject,
 } from '@convoflow/engine';
 import type { ExecutableNodeDefinition, NodeResult } from '@convoflow/nodes';
-import type { ChannelRegistry, ChannelSendResult } from '../channels/channel-port.js';
+import type { ChannelRegistry } from '../channels/channel-port.js';
 import type { Scheduler } from '../scheduler/scheduler-port.js';
 import type {
   ContactChannelIdentity,
@@ -228,28 +228,12 @@ async function send(
   const adapter = deps.channels.get(identity.channel);
   if (!adapter) return completed('failed', { reason: `No adapter is configured for channel "${identity.channel}"` });
   const timeoutMs = deps.sendTimeoutMs ?? 30_000;
-  const controller = new AbortController();
-  // A provider that never answers would otherwise hold a send slot (its lease renewed) for good.
-  const timedOut = new Promise<never>((_, reject) => {
-    controller.signal.addEventListener('abort', () => reject(new RetryableEffectError(`the ${identity.channel} channel did not answer within ${formatCount(timeoutMs)} ms`)));
-  });
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  let result: ChannelSendResult;
-  try {
-    result = await Promise.race([
-      adapter.send({
-        workspaceId: run.workspaceId,
-        contactId: contact.id,
-        to: identity.externalId,
-        message: effect.message,
-        idempotencyKey: key,
-        signal: controller.signal,
-      }),
-      timedOut,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const result = await withDeadline(
+    timeoutMs,
+    () => new RetryableEffectError(`the ${identity.channel} channel did not answer within ${formatCount(timeoutMs)} ms`),
+    (signal) =>
+      adapter.send({ workspaceId: run.workspaceId, contactId: contact.id, to: identity.externalId, message: effect.message, idempotencyKey: key, signal }),
+  );
   if (result.status === 'failed' && result.retryable) throw new RetryableEffectError(result.reason ?? 'transient send failure');
   // A sent message joins the conversation in the transaction that completes the effect.
   const record: OutboundRecord | undefined =
@@ -271,33 +255,34 @@ async function execute(
   key: string,
 ): Promise<Outcome> {
   const definition = deps.catalogue.get(effect.nodeType, effect.typeVersion) as ExecutableNodeDefinition | undefined;
-  if (!definition?.execute) {
-    return failure(effect, `Node type ${effect.nodeType}@${effect.typeVersion} cannot be executed here`);
-  }
+  const execute = definition?.execute;
+  if (!execute) return failure(effect, `Node type ${effect.nodeType}@${effect.typeVersion} cannot be executed here`);
   const workspace = await deps.store.workspaces.get(run.workspaceId);
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error('node timed out')), deps.nodeTimeoutMs ?? 60_000);
+  const timeoutMs = deps.nodeTimeoutMs ?? 60_000;
   let result: NodeResult;
   try {
-    result = await definition.execute(
-      {
-        runId: run.id,
-        nodeId: effect.nodeId,
-        idempotencyKey: key,
-        fetch: deps.fetch,
-        signal: controller.signal,
-        log: (level, message, data) => deps.log(level, message, { runId: run.id, nodeId: effect.nodeId, ...(data ?? {}) }),
-        config: { allowPrivateNetwork: workspace?.settings.allowPrivateNetwork ?? false },
-      },
-      effect.params,
+    result = await withDeadline(
+      timeoutMs,
+      () => new Error(`the node did not finish within ${formatCount(timeoutMs)} ms`),
+      (signal) =>
+        execute(
+          {
+            runId: run.id,
+            nodeId: effect.nodeId,
+            idempotencyKey: key,
+            fetch: deps.fetch,
+            signal,
+            log: (level, message, data) => deps.log(level, message, { runId: run.id, nodeId: effect.nodeId, ...(data ?? {}) }),
+            config: { allowPrivateNetwork: workspace?.settings.allowPrivateNetwork ?? false },
+          },
+          effect.params,
+        ),
     );
   } catch (err) {
     const retryable = typeof err === 'object' && err !== null && (err as { retryable?: unknown }).retryable === true;
     const message = errorMessage(err);
     if (retryable) throw new RetryableEffectError(message);
     return failure(effect, message);
-  } finally {
-    clearTimeout(timer);
   }
   const checked = storableResult(result);
   if ('problem' in checked) return failure(effect, checked.problem, checked.code);
@@ -314,6 +299,24 @@ async function execute(
       ...(checked.set ? { set: checked.set } : {}),
     },
   };
+}
+
+/**
+ * Runs `work` with a signal aborted after `ms`, and stops waiting for it then (rejecting with
+ * `timedOut()`) whether or not it heeds the signal: node code or an adapter that never settles
+ * would otherwise hold its effect slot, its lease renewed, for good.
+ */
+async function withDeadline<T>(ms: number, timedOut: () => Error, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const deadline = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason));
+  });
+  const timer = setTimeout(() => controller.abort(timedOut()), ms);
+  try {
+    return await Promise.race([work(controller.signal), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The most characters of a node's error message kept: it is stored, journaled and shown. */

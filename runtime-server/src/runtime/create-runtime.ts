@@ -45,6 +45,8 @@ export interface RuntimeOptions {
   batchSize?: number;
   /** How long a channel adapter's send is waited for before it is tried again (30 s). */
   sendTimeoutMs?: number;
+  /** How long a custom node's `execute` is waited for before the node fails (60 s). */
+  nodeTimeoutMs?: number;
   /** Pools of effect slots by effect type; DEFAULT_EFFECT_LANES unless given. */
   effectLanes?: readonly EffectLane[];
   /** How many nodes the compiled flow versions kept in memory may have together (see FlowCache). */
@@ -156,6 +158,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     fetch: options.fetch,
     log,
     ...(options.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: options.sendTimeoutMs }),
+    ...(options.nodeTimeoutMs === undefined ? {} : { nodeTimeoutMs: options.nodeTimeoutMs }),
     onStoreUnavailable: (error: Error) => waitingEffects({}, error),
     get stopping() {
       return stopping.signal;
