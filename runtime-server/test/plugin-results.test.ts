@@ -180,4 +180,20 @@ describe('what a channel adapter answers', () => {
     const stored = await env.store.runs.get(h.ws, run!.id);
     expect((stored?.snapshot as { context: { nodes: Record<string, JsonObject> } }).context.nodes.say).toEqual({ providerMessageId: 'tg-1' });
   });
+
+  it('should fail the send, naming what the adapter answered, when that is not a send status', async () => {
+    for (const [answer, said] of [
+      [{ status: 'delivered' }, 'status "delivered"'],
+      [undefined, 'undefined'],
+    ] as const) {
+      telegramAnswer = () => answer;
+      const contactId = await notify(`status-${said}`);
+      await waitFor(async () => (await h.runs({ flowId: 'notify', contactId }))[0]?.status === 'done', 10_000);
+      const [run] = await h.runs({ flowId: 'notify', contactId });
+      const stored = await env.store.runs.get(h.ws, run!.id);
+      expect((stored?.snapshot as { context: { vars: JsonObject } }).context.vars.why).toBe(
+        `the telegram channel's adapter answered ${said}, not a status of sent, window_closed or failed`,
+      );
+    }
+  });
 });

@@ -59,6 +59,9 @@ interface OutboundRecord {
   to: ContactChannelIdentity;
 }
 
+/** What a channel adapter's send may answer. */
+const SEND_STATUSES: ReadonlySet<unknown> = new Set(['sent', 'window_closed', 'failed']);
+
 /** A transient failure: worth another attempt later. */
 class RetryableEffectError extends Error {}
 
@@ -234,6 +237,10 @@ async function send(
     (signal) =>
       adapter.send({ workspaceId: run.workspaceId, contactId: contact.id, to: identity.externalId, message: effect.message, idempotencyKey: key, signal }),
   );
+  if (!SEND_STATUSES.has((result as { status?: unknown } | undefined)?.status)) {
+    const answered = typeof result === 'object' && result !== null ? `status ${JSON.stringify(result.status)}` : String(result);
+    return completed('failed', { reason: `the ${identity.channel} channel's adapter answered ${answered}, not a status of sent, window_closed or failed` });
+  }
   if (result.status === 'failed' && result.retryable) throw new RetryableEffectError(result.reason ?? 'transient send failure');
   // A sent message joins the conversation in the transaction that completes the effect.
   const record: OutboundRecord | undefined =
