@@ -52,7 +52,6 @@ export interface RunCancelledEvent {
   reason: string;
 }
 
-/** Every event a run can receive after it started. */
 /** The runtime ends the run as failed, with `error`: it went past a limit the runtime enforces. */
 export interface RunAbortedEvent {
   type: typeof EVENT.runAborted;
@@ -60,6 +59,7 @@ export interface RunAbortedEvent {
   error: { code: string; message: string };
 }
 
+/** Every event a run can receive after it started. */
 export type FlowEvent =
   | MessageReceivedEvent
   | TimerFiredEvent

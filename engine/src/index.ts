@@ -34,6 +34,7 @@ export type {
   NodeCompletedEvent,
   NodeFailedEvent,
   RunCancelledEvent,
+  RunAbortedEvent,
 } from './events.js';
 export { EVENT, messageReceived, timerFired, nodeCompleted, nodeFailed, runCancelled, runAborted } from './events.js';
 export type { Effect, EffectRequest } from './effects.js';

@@ -174,8 +174,12 @@ function emit(enqueue: ActionArgs['enqueue'], d: Draft): void {
 function dispatch(graph: RunGraph, context: RunContext, event: EventObject): Draft | undefined {
   if (event.type === EVENT.runCancelled || event.type === EVENT.runAborted) {
     const d = cancelRun(context, (event as FlowEvent).at);
-    if (event.type === EVENT.runAborted) d.error = (event as RunAbortedEvent).error;
-    d.next = event.type === EVENT.runAborted ? FINAL.failed : FINAL.cancelled;
+    if (event.type === EVENT.runAborted) {
+      d.error = (event as RunAbortedEvent).error;
+      d.next = FINAL.failed;
+    } else {
+      d.next = FINAL.cancelled;
+    }
     return d;
   }
   const nodeId = context.wait?.nodeId;

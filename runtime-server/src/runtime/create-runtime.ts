@@ -367,14 +367,17 @@ export function createRuntime(options: RuntimeOptions): Runtime {
    * 1,000 flows, and every version of the flow 243 ms with 100 versions of 1,000 nodes. A cron
    * left behind all the same (a crash between a publish and this) cancels itself when it fires.
    */
-  const syncFlowSchedules = async (workspaceId: string, flowId: string, previousVersion: number | undefined): Promise<void> => {
-    activeFlows.invalidate(workspaceId);
-    const flow = await store.flows.get(workspaceId, flowId);
+  const syncFlowSchedules = async (
+    workspaceId: string,
+    flowId: string,
+    previousVersion: number | undefined,
+    activeVersion: number | undefined,
+  ): Promise<void> => {
     const schedulesOf = async (version: number | undefined) =>
       version === undefined ? [] : ((await store.flows.getVersion(workspaceId, flowId, version))?.definition.triggers.filter((t) => t.type === 'schedule') ?? []);
-    const schedules = await schedulesOf(flow?.activeVersion);
+    const schedules = await schedulesOf(activeVersion);
     const wanted = new Set(schedules.map((t) => t.id));
-    for (const trigger of previousVersion === flow?.activeVersion ? [] : await schedulesOf(previousVersion)) {
+    for (const trigger of previousVersion === activeVersion ? [] : await schedulesOf(previousVersion)) {
       if (!wanted.has(trigger.id)) await scheduler.cancelCron(cronId(workspaceId, flowId, trigger.id));
     }
     for (const trigger of schedules) {
@@ -390,7 +393,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         // The validator refuses such schedules now; one a version published before carries must
         // not keep the other schedules from being registered.
         if (!(err instanceof TypeError)) throw err;
-        log('error', 'schedule not registered', { workspaceId, flowId, version: flow?.activeVersion ?? null, triggerId: trigger.id, error: err.message });
+        log('error', 'schedule not registered', { workspaceId, flowId, version: activeVersion ?? null, triggerId: trigger.id, error: err.message });
       }
     }
   };
@@ -434,7 +437,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     async start() {
       if (stopping.signal.aborted) stopping = new AbortController();
       for (const workspace of await store.workspaces.list()) {
-        for (const flow of await store.flows.list(workspace.id)) await syncFlowSchedules(workspace.id, flow.id, flow.activeVersion);
+        activeFlows.invalidate(workspace.id);
+        // The list names each flow's active version: no draft is read at start.
+        for (const flow of await store.flows.list(workspace.id)) await syncFlowSchedules(workspace.id, flow.id, flow.activeVersion, flow.activeVersion);
       }
       journalLoop.start();
       effects.start();
@@ -514,7 +519,11 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       });
     },
 
-    flowChanged: syncFlowSchedules,
+    async flowChanged(workspaceId, flowId, previousVersion) {
+      activeFlows.invalidate(workspaceId);
+      const flow = await store.flows.get(workspaceId, flowId);
+      await syncFlowSchedules(workspaceId, flowId, previousVersion, flow?.activeVersion);
+    },
 
     workspaceChanged(workspaceId) {
       workspaces.invalidate(workspaceId);

@@ -40,11 +40,12 @@ interface Indexed {
  * The triggers of a workspace's published flows, arranged so a message is matched without trying
  * every flow: exact keywords are looked up by the message's text, and only contains, regex and
  * catch-all triggers are tried one by one. Matching a message against every flow one by one cost
- * a third of the server's time per message with 300 published flows.
+ * a fifth of the server's time with 300 published flows.
  *
  * `match` answers exactly as trying every trigger of every flow in order would: for each flow the
- * first of its triggers that fires, in the order of the versions, keyword triggers winning over
- * catch-all ones.
+ * first of its triggers that fires, in the order of the versions. Keyword triggers win over
+ * catch-all ones: when any flow matches a keyword, flows that only match any message do not start,
+ * which is what people expect of a keyword.
  */
 export class TriggerIndex {
   /** Exact keywords by their key (`exactKeywordKey`), case-insensitive ones and case-sensitive ones apart. */
@@ -81,15 +82,14 @@ export class TriggerIndex {
   match(occasion: TriggerOccasion): TriggerMatch[] {
     if (occasion.kind !== 'message') return this.#tryEach(occasion);
     const firing = new Map<number, Indexed>();
-    const fire = (entry: Indexed) => {
-      const first = firing.get(entry.flow);
-      if (!first || entry.order < first.order) firing.set(entry.flow, entry);
-    };
+    /** Whether `entry` comes before the trigger of its flow found so far, if any. */
+    const earlier = (entry: Indexed) => (firing.get(entry.flow)?.order ?? Infinity) > entry.order;
     const { message } = occasion;
-    for (const entry of this.#exactMatches(message)) if (channelAllowed(entry.trigger.params ?? {}, message)) fire(entry);
+    for (const entry of this.#exactMatches(message)) {
+      if (earlier(entry) && channelAllowed(entry.trigger.params ?? {}, message)) firing.set(entry.flow, entry);
+    }
     for (const entry of this.#tried) {
-      const first = firing.get(entry.flow);
-      if ((!first || entry.order < first.order) && triggerMatches(entry.trigger, occasion, this.#flowId(entry))) fire(entry);
+      if (earlier(entry) && triggerMatches(entry.trigger, occasion, this.#flowId(entry))) firing.set(entry.flow, entry);
     }
     const matches = [...firing.values()]
       .sort((a, b) => a.flow - b.flow)

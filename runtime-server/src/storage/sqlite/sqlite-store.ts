@@ -667,6 +667,7 @@ class SqliteStoreImpl implements SqliteStore {
   private nextPending(limit: number, now: number): JournalRow[] {
     if (limit === 0) return [];
     const workspaces = this.pendingWorkspaces(limit);
+    if (workspaces.length === 0) return [];
     const heads = workspaces.length === 1 ? this.headsIn(workspaces[0] as string, limit, now) : this.headsByTurns(workspaces, limit, now);
     return heads.length === 0 ? [] : this.q.journalBySeqs.all(JSON.stringify(heads));
   }
