@@ -11,6 +11,12 @@ export type Effect =
   | { type: 'scheduleTimer'; seq: number; nodeId: string; timerId: string; dueAt: number }
   | { type: 'cancelTimer'; seq: number; nodeId: string; timerId: string };
 
+// A record, so the compiler refuses this list when an effect type is added or removed.
+const EFFECT_TYPE_SET = { sendMessage: 0, executeNode: 0, scheduleTimer: 0, cancelTimer: 0 } satisfies Record<Effect['type'], 0>;
+
+/** Every type of effect a run may ask for. */
+export const EFFECT_TYPES = Object.freeze(Object.keys(EFFECT_TYPE_SET) as Array<Effect['type']>);
+
 /** An effect as a node asks for it; the engine adds `seq` and `nodeId`. */
 export type EffectRequest =
   | { type: 'sendMessage'; message: OutboundMessage }

@@ -38,7 +38,7 @@ export type {
 } from './events.js';
 export { EVENT, messageReceived, timerFired, nodeCompleted, nodeFailed, runCancelled, runAborted } from './events.js';
 export type { Effect, EffectRequest } from './effects.js';
-export { idempotencyKey } from './effects.js';
+export { EFFECT_TYPES, idempotencyKey } from './effects.js';
 export type {
   JsonSchema,
   OutputsSpec,
