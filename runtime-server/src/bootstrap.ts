@@ -126,7 +126,7 @@ export async function bootstrap(
     fetch: options.fetch ?? fetch,
     pollMs: config.pollMs,
     leaseMs: config.leaseMs,
-    effectLanes: defaultEffectLanes(config.effectSlots),
+    effectLanes: defaultEffectLanes(config.effectSlots, config.effectSlotsPerWorkspace),
     compiledFlowNodes: config.compiledFlowNodes,
     maxRunSteps: config.maxRunSteps,
     log: (level, message, data) => logger[level](data ?? {}, message),

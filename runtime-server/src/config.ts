@@ -35,6 +35,8 @@ export interface ServerConfig {
   shutdownGraceMs: number;
   /** Effects performed at once, per lane: timers, sends to channels, node calls (HTTP and custom nodes). */
   effectSlots: Record<DefaultLaneName, number>;
+  /** Of each lane's slots, the most one workspace may hold. */
+  effectSlotsPerWorkspace: number;
   /** How many nodes the compiled flow versions kept in memory may have together. */
   compiledFlowNodes: number;
   /** Steps a run may take before it is failed with TOO_MANY_STEPS. */
@@ -98,9 +100,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10_000),
     effectSlots: {
       timers: int(env, 'EFFECT_SLOTS_TIMERS', 16, 1),
-      sends: int(env, 'EFFECT_SLOTS_SENDS', 16, 1),
-      node_calls: int(env, 'EFFECT_SLOTS_NODE_CALLS', 16, 1),
+      sends: int(env, 'EFFECT_SLOTS_SENDS', 64, 1),
+      node_calls: int(env, 'EFFECT_SLOTS_NODE_CALLS', 64, 1),
     },
+    effectSlotsPerWorkspace: int(env, 'EFFECT_SLOTS_PER_WORKSPACE', 16, 1),
     compiledFlowNodes: int(env, 'COMPILED_FLOW_NODES', DEFAULT_COMPILED_FLOW_NODES, 1),
     maxRunSteps: int(env, 'RUN_MAX_STEPS', RUN_LIMITS.maxSteps, 1),
   };

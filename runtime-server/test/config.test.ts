@@ -6,7 +6,8 @@ describe('readConfig', () => {
   it('should default the shutdown grace, the SQLite busy timeout, the effect slots and every retention window', () => {
     const config = readConfig({});
     expect(config.shutdownGraceMs).toBe(10_000);
-    expect(config.effectSlots).toEqual({ timers: 16, sends: 16, node_calls: 16 });
+    expect(config.effectSlots).toEqual({ timers: 16, sends: 64, node_calls: 64 });
+    expect(config.effectSlotsPerWorkspace).toBe(16);
     expect(config.sqliteBusyTimeoutMs).toBe(500);
     expect(config.compiledFlowNodes).toBe(30_000);
     expect(config.maxRunSteps).toBe(50_000);
@@ -28,6 +29,7 @@ describe('readConfig', () => {
       SQLITE_BUSY_TIMEOUT_MS: '2000',
       EFFECT_SLOTS_NODE_CALLS: '64',
       EFFECT_SLOTS_SENDS: '4',
+      EFFECT_SLOTS_PER_WORKSPACE: '2',
       COMPILED_FLOW_NODES: '100000',
       RUN_MAX_STEPS: '200000',
     });
@@ -35,6 +37,7 @@ describe('readConfig', () => {
     expect(config.compiledFlowNodes).toBe(100_000);
     expect(config.shutdownGraceMs).toBe(0);
     expect(config.effectSlots).toEqual({ timers: 16, sends: 4, node_calls: 64 });
+    expect(config.effectSlotsPerWorkspace).toBe(2);
     expect(config.sqliteBusyTimeoutMs).toBe(2_000);
     expect(config.retention.messagesMs).toBe(30 * DAY);
     expect(config.retention.endedRunsMs).toBe(DAY);
@@ -49,6 +52,7 @@ describe('readConfig', () => {
     ['SQLITE_BUSY_TIMEOUT_MS', '-5'],
     ['EFFECT_SLOTS_TIMERS', '0'],
     ['EFFECT_SLOTS_NODE_CALLS', 'many'],
+    ['EFFECT_SLOTS_PER_WORKSPACE', '0'],
     ['COMPILED_FLOW_NODES', '0'],
     ['RUN_MAX_STEPS', '-1'],
   ])('should refuse %s=%s naming the variable', (name, value) => {

@@ -34,7 +34,8 @@ describe('effect lanes', () => {
         ['after', 'send_text', { text: 'after the pause' }],
       ]),
     );
-    const nodeCallSlots = DEFAULT_EFFECT_LANES.find((lane) => lane.types.includes('executeNode'))!.concurrency;
+    const lane = DEFAULT_EFFECT_LANES.find((l) => l.types.includes('executeNode'))!;
+    const nodeCallSlots = lane.perWorkspace ?? lane.concurrency; // all this workspace may hold
     for (let i = 0; i < nodeCallSlots + 4; i++) await say(`caller-${i}`, 'call');
     await waitFor(() => remote.calls() === nodeCallSlots);
 
@@ -49,6 +50,38 @@ describe('effect lanes', () => {
     expect(remote.calls()).toBe(nodeCallSlots + 4);
     expect((await h.runs()).map((r) => r.status)).toEqual(Array(nodeCallSlots + 5).fill('done'));
     expect(env.takeProblems()).toEqual([]);
+  });
+
+  it("should call out for another workspace while one workspace's slow calls hold all the slots it may", async () => {
+    const callFlow = (url: string) =>
+      chainFlow('call', { id: 'k', type: 'keyword', params: { keywords: ['call'], match: 'exact' } }, [['ask', 'http_request', { method: 'GET', url }]]);
+    await h.publish(callFlow(remote.url));
+    const other = await env.harness();
+    await other.store.workspaces.updateSettings(other.ws, { allowPrivateNetwork: true });
+    const quick = await startHeldRemote('{"ok":true}');
+    quick.release();
+    try {
+      await other.publish(callFlow(quick.url));
+      const lane = DEFAULT_EFFECT_LANES.find((l) => l.types.includes('executeNode'))!;
+      const share = lane.perWorkspace ?? lane.concurrency;
+      expect(share).toBeLessThan(lane.concurrency); // else one workspace could hold them all
+
+      for (let i = 0; i < lane.concurrency + 4; i++) await say(`caller-${i}`, 'call');
+      await waitFor(() => remote.calls() === share);
+      await request(other.app).post('/api/simulator/messages').set(other.auth()).send({ contact: 'other', text: 'call' }).expect(202);
+      // Before shares, the other workspace's call waited until the held calls were answered.
+      await waitFor(async () => (await env.store.runs.countByStatus(other.ws)).done === 1);
+      expect(quick.calls()).toBe(1);
+      expect(remote.calls()).toBe(share); // the busy workspace still has no more than its share
+
+      remote.release();
+      await h.settle();
+      expect(remote.calls()).toBe(lane.concurrency + 4);
+      expect(await env.store.runs.countByStatus(h.ws)).toMatchObject({ done: lane.concurrency + 4, running: 0, waiting: 0, failed: 0 });
+      expect(env.takeProblems()).toEqual([]);
+    } finally {
+      await quick.close();
+    }
   });
 });
 
@@ -81,6 +114,9 @@ describe('checkEffectLanes', () => {
     );
     expect(() => checkEffectLanes([{ name: 'all', types: [...all, 'sendFax' as 'sendMessage'], concurrency: 2 }])).toThrow(
       new TypeError('effect lane "all": "sendFax" is not an effect type'),
+    );
+    expect(() => checkEffectLanes([{ name: 'all', types: all, concurrency: 4, perWorkspace: 0 }])).toThrow(
+      new TypeError('effect lane "all": perWorkspace must be a whole number of at least 1, not 0'),
     );
   });
 });

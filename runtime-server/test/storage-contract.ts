@@ -678,6 +678,47 @@ export function describeStorageContract(
         expect(keys(await store.outbox.claim('any', 10, 200, 300))).toEqual(['run-1#2', 'run-1#3']);
       });
 
+      describe('between workspaces', () => {
+        /** Commits a run of `workspaceId` whose step at `at` queued `count` sends. */
+        const queueSends = (runId: string, workspaceId: string, at: number, count: number) =>
+          store.commitStep(
+            stepCommit({
+              run: runRecord({ id: runId, workspaceId, createdAt: at, updatedAt: at }),
+              leaseKey: 'L',
+              leaseOwner: 'p',
+              stepLogs: [{ ...stepLog(0, 'waiting'), runId, workspaceId, at }],
+              effects: Array.from({ length: count }, (_, i) => sendEffect(i + 1)),
+            }),
+          );
+        const keys = (entries: OutboxEntry[]) => entries.map((e) => `${e.runId}#${e.seq}`).sort();
+        const held = (entries: Record<string, number>) => new Map(Object.entries(entries));
+
+        it("should take turns, each workspace's longest due before any workspace's second", async () => {
+          await queueSends('run-2', 'ws2', 150, 3); // ws's three sends are due at 100
+          expect(keys(await store.outbox.claim('x', 4, 200, 300, ['sendMessage']))).toEqual(['run-1#1', 'run-1#2', 'run-2#1', 'run-2#2']);
+          expect(keys(await store.outbox.claim('y', 10, 200, 300))).toEqual(['run-1#3', 'run-2#3']);
+        });
+
+        it('should give a workspace holding more its turns later, and never more than its share', async () => {
+          await queueSends('run-2', 'ws2', 150, 3);
+          const shares = { max: 3, held: held({ ws: 2 }) };
+          expect(keys(await store.outbox.claim('x', 2, 200, 300, ['sendMessage'], shares))).toEqual(['run-2#1', 'run-2#2']);
+          expect(keys(await store.outbox.claim('x', 10, 200, 300, ['sendMessage'], shares))).toEqual(['run-1#1', 'run-2#3']);
+          // A workspace holding its whole share gets none, however long its effects have been due.
+          expect(await store.outbox.claim('x', 10, 250, 500, ['sendMessage'], { max: 3, held: held({ ws: 3, ws2: 3 }) })).toEqual([]);
+          expect(keys(await store.outbox.claim('x', 10, 250, 500, ['sendMessage'], { max: 3, held: held({ ws2: 3 }) }))).toEqual(['run-1#2', 'run-1#3']);
+        });
+
+        it('should serve more workspaces than one claim takes in rotation', async () => {
+          for (const w of ['w-a', 'w-b', 'w-c']) await queueSends(`run-${w}`, w, 150, 4);
+          // ws's sends are leased for good; three workspaces, two per claim: each has one in every three.
+          await store.outbox.claim('x', 3, 100, 1e12, ['sendMessage']);
+          const claimed: string[] = [];
+          for (let i = 0; i < 3; i++) claimed.push(...(await store.outbox.claim('x', 2, 200, 300, ['sendMessage'])).map((e) => e.workspaceId));
+          expect(claimed.sort()).toEqual(['w-a', 'w-a', 'w-b', 'w-b', 'w-c', 'w-c']);
+        });
+      });
+
       it('should journal the outcome of a completed effect exactly once', async () => {
         await store.outbox.claim('exec-a', 10, 100, 160);
         const outcome = journalInput('out-1', 'ws/c1', 120, 'effect:run-1:1');

@@ -44,6 +44,20 @@ describe('sqlite store', () => {
     await store.close();
   });
 
+  it("should read the outbox's due effects per workspace through an index, however deep a backlog", async () => {
+    const store = createSqliteStore({ file: tempFile() });
+    await store.migrate();
+    const { workspacesWithDueEffects, dueEffectsOfWorkspace } = prepareStatements(store.db);
+    const plan = (sql: string, ...params: unknown[]) =>
+      (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map((r) => r.detail).join('; ');
+    const workspaces = plan(workspacesWithDueEffects.source, { type: 'sendMessage', after: '', now: 0, full: '[]', limit: 8 });
+    expect(workspaces.match(/SEARCH outbox USING INDEX outbox_due_by_workspace \(<expr>=\? AND workspace_id>\?\)/g)).toHaveLength(2);
+    expect(workspaces).toMatch(/SEARCH outbox USING INDEX outbox_due_by_workspace \(<expr>=\? AND workspace_id=\?\)/);
+    const due = plan(dueEffectsOfWorkspace.source, 'sendMessage', 'ws', 0, 0, 8);
+    expect(due).toMatch(/^SEARCH outbox USING INDEX outbox_due_by_workspace \(<expr>=\? AND workspace_id=\? AND available_at<\?\)$/);
+    await store.close();
+  });
+
   it('should acknowledge journal appends only after a WAL sync, one sync for a burst of appends', async () => {
     const store = createSqliteStore({ file: tempFile() });
     await store.migrate();
@@ -125,7 +139,7 @@ describe('sqlite store', () => {
     expect((await store.journal.append(journalInput('j1', 'k', 1))).inserted).toBe(true);
     expect(store.db.pragma('synchronous', { simple: true })).toBe(1);
     expect(store.walSyncs()).toBe(1);
-    expect(store.db.prepare('SELECT version FROM schema_migrations').pluck().all()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(store.db.prepare('SELECT version FROM schema_migrations').pluck().all()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     await store.close();
   });
 

@@ -1,5 +1,5 @@
-import type { Effect } from '@convoflow/engine';
-import type { OutboxEntry, StoragePort } from '../storage/storage-port.js';
+import { EFFECT_TYPES, type Effect } from '@convoflow/engine';
+import type { OutboxEntry, StoragePort, WorkspaceShares } from '../storage/storage-port.js';
 import { WorkLoop } from './work-loop.js';
 
 export type EffectType = Effect['type'];
@@ -11,10 +11,12 @@ export interface EffectLane {
   types: readonly EffectType[];
   /** Effects of this lane performed at once. */
   concurrency: number;
+  /**
+   * Of those, the most one workspace may hold (its `concurrency` unless given). Less than
+   * `concurrency`, it keeps slots free for other workspaces while one waits on a slow remote.
+   */
+  perWorkspace?: number;
 }
-
-// A record, so the compiler refuses this list when the engine gains an effect type.
-const EFFECT_TYPES = Object.keys({ scheduleTimer: 0, cancelTimer: 0, sendMessage: 0, executeNode: 0 } satisfies Record<EffectType, 0>) as EffectType[];
 
 /** The lanes the server runs, by name: their slots are settings (see README). */
 export type DefaultLaneName = 'timers' | 'sends' | 'node_calls';
@@ -25,13 +27,18 @@ export type DefaultLaneName = 'timers' | 'sends' | 'node_calls';
  * every other send. Sends and node calls are apart too: a slow HTTP endpoint a flow calls must not
  * hold up messages to customers.
  *
- * @param slots each lane's concurrency, 16 unless given
+ * Within a lane, one workspace holds at most `perWorkspace` slots: the lanes that wait on remotes
+ * have more slots than that, so one workspace's slow remote (or a broadcast's sends) leaves slots
+ * for the others. A workspace alone has as many as before there were shares.
+ *
+ * @param slots each lane's concurrency: timers 16, sends and node calls 64, unless given
+ * @param perWorkspace the slots of a lane one workspace may hold, 16 unless given
  */
-export function defaultEffectLanes(slots: Partial<Record<DefaultLaneName, number>> = {}): EffectLane[] {
+export function defaultEffectLanes(slots: Partial<Record<DefaultLaneName, number>> = {}, perWorkspace = 16): EffectLane[] {
   return [
-    { name: 'timers', types: ['scheduleTimer', 'cancelTimer'], concurrency: slots.timers ?? 16 },
-    { name: 'sends', types: ['sendMessage'], concurrency: slots.sends ?? 16 },
-    { name: 'node_calls', types: ['executeNode'], concurrency: slots.node_calls ?? 16 },
+    { name: 'timers', types: ['scheduleTimer', 'cancelTimer'], concurrency: slots.timers ?? 16, perWorkspace },
+    { name: 'sends', types: ['sendMessage'], concurrency: slots.sends ?? 64, perWorkspace },
+    { name: 'node_calls', types: ['executeNode'], concurrency: slots.node_calls ?? 64, perWorkspace },
   ];
 }
 
@@ -47,6 +54,9 @@ export function checkEffectLanes(lanes: readonly EffectLane[]): void {
   for (const lane of lanes) {
     if (!Number.isInteger(lane.concurrency) || lane.concurrency < 1) {
       throw new TypeError(`effect lane "${lane.name}": concurrency must be a whole number of at least 1, not ${lane.concurrency}`);
+    }
+    if (lane.perWorkspace !== undefined && (!Number.isInteger(lane.perWorkspace) || lane.perWorkspace < 1)) {
+      throw new TypeError(`effect lane "${lane.name}": perWorkspace must be a whole number of at least 1, not ${lane.perWorkspace}`);
     }
     for (const type of lane.types) {
       if (!EFFECT_TYPES.includes(type)) throw new TypeError(`effect lane "${lane.name}": "${type}" is not an effect type`);
@@ -137,6 +147,14 @@ export class EffectExecutor {
 
   #laneLoop(lane: EffectLane, inLane: Set<Promise<void>>): WorkLoop {
     const { store, owner, batchSize, leaseMs, now } = this.#options;
+    // The lane's effects running here, by workspace: a claim gives a workspace no more than its share.
+    const held = new Map<string, number>();
+    const shares: WorkspaceShares = { max: lane.perWorkspace ?? lane.concurrency, held };
+    const release = (workspaceId: string) => {
+      const left = (held.get(workspaceId) ?? 0) - 1;
+      if (left > 0) held.set(workspaceId, left);
+      else held.delete(workspaceId);
+    };
     return new WorkLoop(
       async () => {
         const free = lane.concurrency - inLane.size;
@@ -145,14 +163,16 @@ export class EffectExecutor {
           return 1;
         }
         const limit = Math.min(free, batchSize);
-        const claimed = await store.outbox.claim(owner, limit, now(), now() + leaseMs, lane.types);
+        const claimed = await store.outbox.claim(owner, limit, now(), now() + leaseMs, lane.types, shares);
         for (const entry of claimed) {
           const key = `${entry.runId}:${entry.seq}`;
           // Still running here (its lease lapsed before a renewal reached it): never twice at once.
           if (this.#running.has(key)) continue;
           this.#running.set(key, { runId: entry.runId, seq: entry.seq });
+          held.set(entry.workspaceId, (held.get(entry.workspaceId) ?? 0) + 1);
           const job = this.#options.perform(entry).finally(() => {
             this.#running.delete(key);
+            release(entry.workspaceId);
             inLane.delete(job);
             this.#inFlight.delete(job);
             this.#options.onFinished();

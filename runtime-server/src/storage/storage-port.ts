@@ -185,6 +185,14 @@ export interface OutboxEntry {
   lastError?: string;
 }
 
+/** The effects of the kinds a claim asks for that each workspace holds, and how many it may. */
+export interface WorkspaceShares {
+  /** Effects one workspace may hold at once, those it holds already included. */
+  max: number;
+  /** Effects each workspace holds now, by workspace id (absent: none). */
+  held: ReadonlyMap<string, number>;
+}
+
 /** Everything one engine step writes, committed atomically or not at all. */
 export interface StepCommit {
   /** The run as it is after the step. Inserted when `isNew`, else updated. */
@@ -425,11 +433,25 @@ export interface StoragePort {
 
   outbox: {
     /**
-     * Leases up to `limit` due pending effects for `owner` until `leaseUntil`, the longest due
-     * first. With `types`, only effects of those types: the runtime claims each kind of work for
-     * its own pool of slots, so slow calls out never hold up quick local work.
+     * Leases up to `limit` due pending effects for `owner` until `leaseUntil`. With `types`, only
+     * effects of those types: the runtime claims each kind of work for its own pool of slots, so
+     * slow calls out never hold up quick local work.
+     *
+     * Workspaces take turns: each workspace's longest-due effect comes before any workspace's
+     * second, and within a turn the longest due first, so one workspace's backlog (a broadcast's
+     * sends, calls to a slow remote) never holds up another's work. With `shares`, a workspace
+     * holding more effects has its turns later, and none is given more than `shares.max` in all.
+     * (With more such workspaces than `limit`, they are served in rotation from one call to the
+     * next.)
      */
-    claim(owner: string, limit: number, now: number, leaseUntil: number, types?: readonly Effect['type'][]): Promise<OutboxEntry[]>;
+    claim(
+      owner: string,
+      limit: number,
+      now: number,
+      leaseUntil: number,
+      types?: readonly Effect['type'][],
+      shares?: WorkspaceShares,
+    ): Promise<OutboxEntry[]>;
     /**
      * Extends to `leaseUntil` the leases `owner` holds on these pending effects (those still
      * running): an effect that outlives its lease would be claimed and performed again. Returns

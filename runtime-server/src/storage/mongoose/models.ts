@@ -330,9 +330,14 @@ const outboxSchema = new Schema(
 outboxSchema.index({ runId: 1, seq: 1 }, { unique: true });
 // claim sorts on (availableAt, _id): the index must hold both, or every claim sorts the whole backlog.
 outboxSchema.index({ availableAt: 1, _id: 1 }, { partialFilterExpression: { status: 'pending' } });
-// The claim of one effect lane: an index scan per type, merged in due order (no blocking sort).
-outboxSchema.index({ 'effect.type': 1, availableAt: 1, _id: 1 }, { partialFilterExpression: { status: 'pending' } });
+// The claim of one effect lane, by turns: per type, the workspaces with pending effects (one seek
+// each), then each one's due effects in due order (no blocking sort).
+outboxSchema.index({ 'effect.type': 1, workspaceId: 1, availableAt: 1, _id: 1 }, { partialFilterExpression: { status: 'pending' } });
 outboxSchema.index({ status: 1, completedAt: 1 });
+/** Indexes earlier versions made that none of today's queries use, by collection: `migrate()` drops them. */
+export const OBSOLETE_INDEXES: Readonly<Record<string, readonly string[]>> = {
+  outbox: ['effect.type_1_availableAt_1__id_1'],
+};
 
 const leaseSchema = new Schema(
   { _id: String, owner: { type: String, required: true }, until: Number, commits: Number },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import mongoose, { type ClientSession, type Connection } from 'mongoose';
-import type { Effect, FlowDefinition, JsonObject } from '@convoflow/engine';
+import { EFFECT_TYPES, type Effect, type FlowDefinition, type JsonObject } from '@convoflow/engine';
 import { StorageError } from '../errors.js';
 import {
   DEFAULT_WORKSPACE_SETTINGS,
@@ -36,8 +36,10 @@ import type {
   Workspace,
 } from '../storage-port.js';
 import { lastStepAt } from '../storage-port.js';
+import { fullWorkspaces, pickByTurns, roomOf, type ClaimCandidate } from '../claim-turns.js';
 import {
   defineModels,
+  OBSOLETE_INDEXES,
   type ApiKeyDoc,
   type ContactDoc,
   type FlowDoc,
@@ -67,7 +69,7 @@ export interface MongoStore extends StoragePort {
   /** Several step commits, each all-or-nothing on its own (one transaction each on MongoDB). */
   commitSteps(commits: StepCommit[]): Promise<(Error | undefined)[]>;
   outbox: StoragePort['outbox'] & {
-    claim(owner: string, limit: number, now: number, leaseUntil: number, types?: readonly Effect['type'][]): Promise<StoredOutboxEntry[]>;
+    claim(...args: Parameters<StoragePort['outbox']['claim']>): Promise<StoredOutboxEntry[]>;
     get(runId: string, seq: number): Promise<StoredOutboxEntry | undefined>;
   };
 }
@@ -250,6 +252,38 @@ class MongoStoreImpl implements MongoStore {
     return counter!.seq;
   }
 
+  /** Per effect type, the workspace the last claim with more of them than it could take stopped at. */
+  readonly #outboxTurns = new Map<string, string>();
+
+  /**
+   * Up to `limit` workspaces, in rotation, with effects of `type` due at `now`, leaving out `full`:
+   * one seek each through the claim's index, whose first entry of a workspace is its longest due.
+   */
+  private async workspacesWithDueEffects(type: Effect['type'], now: number, limit: number, full: ReadonlySet<string>): Promise<string[]> {
+    const found: string[] = [];
+    const scan = async (after: string, through?: string) => {
+      for (let cursor = after; found.length < limit; ) {
+        const head = await this.#m.Outbox.findOne({
+          status: 'pending',
+          'effect.type': type,
+          workspaceId: { $gt: cursor, ...(through === undefined ? {} : { $lte: through }) },
+        })
+          .sort({ 'effect.type': 1, workspaceId: 1, availableAt: 1, _id: 1 })
+          .select({ workspaceId: 1, availableAt: 1 })
+          .lean<Pick<OutboxDoc, 'workspaceId' | 'availableAt'>>();
+        if (!head) return;
+        cursor = head.workspaceId;
+        if (head.availableAt <= now && !full.has(cursor)) found.push(cursor);
+      }
+    };
+    const after = this.#outboxTurns.get(type) ?? '';
+    await scan(after);
+    if (after !== '') await scan('', after);
+    // More may be waiting: the next claim starts after the last one read now.
+    if (found.length === limit) this.#outboxTurns.set(type, found.at(-1) as string);
+    return found;
+  }
+
   async migrate(): Promise<void> {
     await guard(async () => {
       if (this.connection.readyState === mongoose.ConnectionStates.disconnected) {
@@ -268,6 +302,12 @@ class MongoStoreImpl implements MongoStore {
           if ((err as { codeName?: string }).codeName !== 'NamespaceExists') throw err;
         }
         await model.createIndexes();
+        for (const name of OBSOLETE_INDEXES[model.collection.collectionName] ?? []) {
+          await model.collection.dropIndex(name).catch((err: unknown) => {
+            // Never made here, or dropped by another process migrating at once.
+            if ((err as { codeName?: string }).codeName !== 'IndexNotFound') throw err;
+          });
+        }
       }
       await this.#m.Meta.updateOne(
         { _id: 'schema' },
@@ -774,22 +814,30 @@ class MongoStoreImpl implements MongoStore {
    * pending entry: a second call changes nothing and journals nothing.
    */
   outbox: MongoStore['outbox'] = {
-    claim: (owner, limit, now, leaseUntil, types) =>
+    claim: (owner, limit, now, leaseUntil, types = EFFECT_TYPES, shares) =>
       guard(async () => {
+        if (limit <= 0) return [];
+        const free = { $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }] };
+        const candidates: Array<ClaimCandidate<{ runId: string; seq: number }>> = [];
+        for (const type of types) {
+          for (const workspaceId of await this.workspacesWithDueEffects(type, now, limit, new Set(fullWorkspaces(shares)))) {
+            const due = await this.#m.Outbox.find({ status: 'pending', 'effect.type': type, workspaceId, availableAt: { $lte: now }, ...free })
+              .sort({ 'effect.type': 1, workspaceId: 1, availableAt: 1, _id: 1 })
+              .limit(Math.min(limit, roomOf(shares, workspaceId)))
+              .select({ runId: 1, seq: 1, availableAt: 1 })
+              .lean<Array<Pick<OutboxDoc, 'runId' | 'seq' | 'availableAt'>>>();
+            due.forEach((doc, rank) => candidates.push({ id: { runId: doc.runId, seq: doc.seq }, workspaceId, availableAt: doc.availableAt, rank }));
+          }
+        }
+        // One atomic findOneAndUpdate each: another process may have taken some of those read.
         const claimed: StoredOutboxEntry[] = [];
-        for (let i = 0; i < limit; i++) {
+        for (const { runId, seq } of pickByTurns(candidates, limit, shares)) {
           const doc = await this.#m.Outbox.findOneAndUpdate(
-            {
-              status: 'pending',
-              ...(types ? { 'effect.type': { $in: [...types] } } : {}),
-              availableAt: { $lte: now },
-              $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }],
-            },
+            { runId, seq, status: 'pending', availableAt: { $lte: now }, ...free },
             { $set: { leaseOwner: owner, leaseUntil }, $inc: { attempts: 1 } },
-            { sort: { availableAt: 1, _id: 1 }, returnDocument: 'after' },
+            { returnDocument: 'after' },
           ).lean<OutboxDoc>();
-          if (!doc) break;
-          claimed.push(toOutbox(doc));
+          if (doc) claimed.push(toOutbox(doc));
         }
         return claimed;
       }),

@@ -246,6 +246,15 @@ CREATE INDEX messages_by_contact ON messages(workspace_id, contact_id, seq);
     sql: `CREATE INDEX journal_pending_by_workspace ON journal(workspace_id, seq, ordering_key) WHERE status = 'pending';
       DROP INDEX journal_pending_seq;`,
   },
+  {
+    version: 10,
+    name: 'due effects by type and workspace',
+    // Workspaces take turns at the outbox too: a broadcast's sends, or calls to a slow remote, in one
+    // workspace must not hold up another's. Each workspace's due effects of a type are read in due
+    // order through this index, which takes over from outbox_due_by_type.
+    sql: `CREATE INDEX outbox_due_by_workspace ON outbox(json_extract(effect, '$.type'), workspace_id, available_at) WHERE status = 'pending';
+      DROP INDEX outbox_due_by_type;`,
+  },
 ];
 
 /**

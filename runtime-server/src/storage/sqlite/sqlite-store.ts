@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import type { Effect, FlowDefinition, JsonObject } from '@convoflow/engine';
+import { EFFECT_TYPES, type Effect, type FlowDefinition, type JsonObject } from '@convoflow/engine';
 import { StorageError } from '../errors.js';
 import {
   DEFAULT_WORKSPACE_SETTINGS,
@@ -29,8 +29,10 @@ import type {
   StepCommit,
   StoragePort,
   StoredRunStatus,
+  WorkspaceShares,
 } from '../storage-port.js';
 import { lastStepAt } from '../storage-port.js';
+import { fullWorkspaces, pickByTurns, roomOf, type ClaimCandidate } from '../claim-turns.js';
 import { applyMigrations } from './migrations.js';
 import { toStorageError } from './sqlite-errors.js';
 import { LockWait, noteWriteError } from './lock-wait.js';
@@ -52,7 +54,7 @@ import {
   type JournalRow,
   type RunRow,
 } from './rows.js';
-import { prepareClaimOutboxOfTypes, prepareStatements, runPageQuery, type Statements } from './statements.js';
+import { prepareStatements, runPageQuery, type Statements } from './statements.js';
 import { GroupCommit } from './group-commit.js';
 import { MultiRowInsert } from './multi-row-insert.js';
 import { WalSync } from './wal-sync.js';
@@ -131,7 +133,7 @@ export interface SqliteStore extends StoragePort {
   /** WAL syncs done for acknowledging commits so far (0 when they need none: `NORMAL`, `:memory:`). */
   walSyncs(): number;
   outbox: StoragePort['outbox'] & {
-    claim(owner: string, limit: number, now: number, leaseUntil: number, types?: readonly Effect['type'][]): Promise<StoredOutboxEntry[]>;
+    claim(...args: Parameters<StoragePort['outbox']['claim']>): Promise<StoredOutboxEntry[]>;
     get(runId: string, seq: number): Promise<StoredOutboxEntry | undefined>;
   };
 }
@@ -336,14 +338,6 @@ class SqliteStoreImpl implements SqliteStore {
   /** Statements are prepared on first use, once the tables exist. */
   private get q(): Statements {
     return (this.#q ??= prepareStatements(this.db));
-  }
-
-  /** The outbox claims by type, by how many types they name (one per effect lane, so a few). */
-  readonly #claimsOfTypes = new Map<number, ReturnType<typeof prepareClaimOutboxOfTypes>>();
-  private claimOfTypes(count: number): ReturnType<typeof prepareClaimOutboxOfTypes> {
-    let claim = this.#claimsOfTypes.get(count);
-    if (!claim) this.#claimsOfTypes.set(count, (claim = prepareClaimOutboxOfTypes(this.db, count)));
-    return claim;
   }
 
   async migrate(): Promise<void> {
@@ -725,6 +719,37 @@ class SqliteStoreImpl implements SqliteStore {
     return heads;
   }
 
+  /** Per effect type, the workspace the last claim with more of them than it could take stopped at. */
+  readonly #outboxTurns = new Map<string, string>();
+
+  /**
+   * The rowids a claim leases, as `outbox.claim` says: up to `limit` workspaces with due effects
+   * of each type are read (in rotation, leaving out those with no room), each for as many as it has
+   * room for, so a claim costs the same whatever the backlog.
+   */
+  private claimableByTurns(limit: number, now: number, types: readonly string[], shares: WorkspaceShares | undefined): number[] {
+    if (limit === 0) return [];
+    const full = JSON.stringify(fullWorkspaces(shares));
+    const candidates: Array<ClaimCandidate<number>> = [];
+    for (const type of types) {
+      const workspacesAfter = (after: string, count: number) =>
+        this.q.workspacesWithDueEffects.all({ type, after, now, full, limit: count }).map((w) => w.id);
+      const after = this.#outboxTurns.get(type) ?? '';
+      let workspaces = workspacesAfter(after, limit);
+      if (workspaces.length < limit && after !== '') {
+        const first = workspacesAfter('', limit - workspaces.length);
+        workspaces = [...workspaces, ...first.filter((w) => !workspaces.includes(w))];
+      }
+      // More may be waiting: the next claim starts after the last one read now.
+      if (workspaces.length === limit) this.#outboxTurns.set(type, workspaces.at(-1) as string);
+      for (const workspaceId of workspaces) {
+        const rows = this.q.dueEffectsOfWorkspace.all(type, workspaceId, now, now, Math.min(limit, roomOf(shares, workspaceId)));
+        rows.forEach((row, rank) => candidates.push({ id: row.rowid, workspaceId, availableAt: row.available_at, rank }));
+      }
+    }
+    return pickByTurns(candidates, limit, shares);
+  }
+
   /**
    * Group commit: commits several steps in ONE transaction (one WAL sync under `FULL`); a commit
    * that fails (say `LEASE_LOST`) is rolled back alone and the others still land. Returns, per
@@ -914,23 +939,15 @@ class SqliteStoreImpl implements SqliteStore {
    * an executor whose lease expired) changes nothing and journals nothing.
    */
   outbox: SqliteStore['outbox'] = {
-    claim: async (owner, limit, now, leaseUntil, types) => {
-      if (types?.length === 0) return [];
-      // One UPDATE ... RETURNING is atomic on its own: no explicit transaction around it.
-      const claimed = this.#guard(() =>
-        (types === undefined
-          ? this.q.claimOutbox.all(owner, leaseUntil, now, now, Math.max(0, limit))
-          : this.claimOfTypes(types.length).all({
-              owner,
-              leaseUntil,
-              now,
-              limit: Math.max(0, limit),
-              ...Object.fromEntries(types.map((type, i) => [`type${i}`, type])),
-            })
-        )
-          .map(toOutbox)
-          .sort((a, b) => a.availableAt - b.availableAt || a.createdAt - b.createdAt || a.seq - b.seq),
-      );
+    claim: async (owner, limit, now, leaseUntil, types = EFFECT_TYPES, shares) => {
+      // The UPDATE leases only entries still due and free: another process may have taken some of
+      // those read, and no explicit transaction is needed around the reads.
+      const claimed = this.#guard(() => {
+        const rowids = this.claimableByTurns(Math.max(0, limit), now, types, shares);
+        return rowids.length === 0 ? [] : this.q.claimOutboxRows.all(owner, leaseUntil, JSON.stringify(rowids), now, now);
+      })
+        .map(toOutbox)
+        .sort((a, b) => a.availableAt - b.availableAt || a.createdAt - b.createdAt || a.seq - b.seq);
       // An effect leaves the machine only once the inbound event that caused it is durable: steps
       // commit without a sync, and so may the append, in another process, of the event they consumed.
       if (claimed.length > 0) await this.durable();

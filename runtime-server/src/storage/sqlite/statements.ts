@@ -16,29 +16,6 @@ import { limitBy } from '../../support/sqlite-limit.js';
 
 type Db = Database.Database;
 
-/**
- * The outbox claim of effects of `typeCount` types, bound by name (`owner`, `leaseUntil`, `now`,
- * `limit`, `type0`...). Each type is read in due order through outbox_due_by_type, at most
- * `limit` rows each, and the oldest `limit` of those are taken: no sort of the whole backlog, and
- * one type's backlog never hides another's older entries. The `json_extract` is the index's own
- * expression, so SQLite can use it.
- * @internal
- */
-export function prepareClaimOutboxOfTypes(db: Db, typeCount: number): Database.Statement<[Record<string, string | number>], OutboxRow> {
-  const ofType = (i: number) =>
-    `SELECT r, a FROM (SELECT rowid AS r, available_at AS a FROM outbox
-       WHERE json_extract(effect, '$.type') = @type${i} AND status = 'pending' AND available_at <= @now
-         AND (lease_until IS NULL OR lease_until < @now)
-       ORDER BY available_at, rowid ${limitBy('@limit')})`;
-  return db.prepare<[Record<string, string | number>], OutboxRow>(
-    `UPDATE outbox SET lease_owner = @owner, lease_until = @leaseUntil, attempts = attempts + 1
-     WHERE rowid IN (
-       SELECT r FROM (${Array.from({ length: typeCount }, (_, i) => ofType(i)).join(' UNION ALL ')})
-       ORDER BY a, r ${limitBy('@limit')})
-     RETURNING *`,
-  );
-}
-
 /** Every column of runs but the snapshot. */
 const RUN_SUMMARY_COLUMNS =
   'id, workspace_id, flow_id, flow_version, contact_id, trigger_id, channel, status, waiting, step_count, error, failed_node_id, created_at, updated_at, ended_at, logs_pruned';
@@ -274,13 +251,41 @@ export function prepareStatements(db: Db) {
     journalExists: db.prepare<[string], { seq: number }>('SELECT seq FROM journal WHERE id = ?'),
     countPendingJournal: db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM journal WHERE status = 'pending'`),
 
-    claimOutbox: db.prepare<[string, number, number, number, number], OutboxRow>(
+    /**
+     * Up to `limit` workspaces, in id order after `after`, with effects of `type` due at `now`,
+     * leaving out those in the JSON array `full`: one index seek each (through
+     * outbox_due_by_workspace), however deep their backlogs. The `json_extract` is the index's
+     * own expression, so SQLite can use it.
+     */
+    workspacesWithDueEffects: db.prepare<[{ type: string; after: string; now: number; full: string; limit: number }], { id: string }>(
+      `WITH RECURSIVE w(id) AS (
+         SELECT (SELECT MIN(workspace_id) FROM outbox
+                 WHERE json_extract(effect, '$.type') = @type AND status = 'pending' AND workspace_id > @after)
+         UNION ALL
+         SELECT (SELECT MIN(workspace_id) FROM outbox
+                 WHERE json_extract(effect, '$.type') = @type AND status = 'pending' AND workspace_id > w.id)
+         FROM w WHERE w.id IS NOT NULL
+       )
+       SELECT id FROM w
+       WHERE id IS NOT NULL
+         AND (SELECT MIN(available_at) FROM outbox
+              WHERE json_extract(effect, '$.type') = @type AND status = 'pending' AND workspace_id = w.id) <= @now
+         AND id NOT IN (SELECT value FROM json_each(@full))
+       ${limitBy('@limit')}`,
+    ),
+    /** A workspace's due, unleased effects of one type, the longest due first. */
+    dueEffectsOfWorkspace: db.prepare<[string, string, number, number, number], { rowid: number; available_at: number }>(
+      `SELECT rowid, available_at FROM outbox
+       WHERE json_extract(effect, '$.type') = ? AND workspace_id = ? AND status = 'pending' AND available_at <= ?
+         AND (lease_until IS NULL OR lease_until < ?)
+       ORDER BY available_at, rowid
+       ${limitBy()}`,
+    ),
+    /** Leases these effects (a JSON array of rowids), those still due and free at `now`. */
+    claimOutboxRows: db.prepare<[string, number, string, number, number], OutboxRow>(
       `UPDATE outbox SET lease_owner = ?, lease_until = ?, attempts = attempts + 1
-       WHERE rowid IN (
-         SELECT rowid FROM outbox
-         WHERE status = 'pending' AND available_at <= ? AND (lease_until IS NULL OR lease_until < ?)
-         ORDER BY available_at, rowid
-         ${limitBy()})
+       WHERE rowid IN (SELECT value FROM json_each(?))
+         AND status = 'pending' AND available_at <= ? AND (lease_until IS NULL OR lease_until < ?)
        RETURNING *`,
     ),
     renewOutbox: db.prepare<[number, string, number, string]>(
