@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { EFFECT_TYPES, type Effect, type FlowDefinition, type JsonObject } from '@convoflow/engine';
+import { EFFECT_TYPES, type FlowDefinition, type JsonObject } from '@convoflow/engine';
 import { StorageError } from '../errors.js';
 import {
   DEFAULT_WORKSPACE_SETTINGS,
