@@ -818,9 +818,10 @@ class MongoStoreImpl implements MongoStore {
       guard(async () => {
         if (limit <= 0) return [];
         const free = { $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }] };
+        const full = new Set(fullWorkspaces(shares));
         const candidates: Array<ClaimCandidate<{ runId: string; seq: number }>> = [];
         for (const type of types) {
-          for (const workspaceId of await this.workspacesWithDueEffects(type, now, limit, new Set(fullWorkspaces(shares)))) {
+          for (const workspaceId of await this.workspacesWithDueEffects(type, now, limit, full)) {
             const due = await this.#m.Outbox.find({ status: 'pending', 'effect.type': type, workspaceId, availableAt: { $lte: now }, ...free })
               .sort({ 'effect.type': 1, workspaceId: 1, availableAt: 1, _id: 1 })
               .limit(Math.min(limit, roomOf(shares, workspaceId)))
